@@ -1,0 +1,5 @@
+"""``python -m optimizer`` is the ``consolidate`` command."""
+
+from .cli import main
+
+main()
