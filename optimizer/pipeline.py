@@ -1,0 +1,42 @@
+"""The one-way flow: validated inputs -> candidate partnerships -> model -> solution -> plan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .candidates import enumerate_candidates
+from .inputs import Inputs
+from .model import build_model
+from .plan import Plan, make_plan
+from .solve import Solution, solve_model
+
+Progress = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    pass
+
+
+def _without_choices(inputs: Inputs) -> Solution:
+    """Nothing can be shared or reduced: the empty plan, unless hard targets need savings."""
+    stuck = inputs.settings.targets == "hard" and any(c.target for c in inputs.councils)
+    return Solution("infeasible" if stuck else "optimal", inputs.settings.solver)
+
+
+def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
+    began = time.perf_counter()
+    candidates = enumerate_candidates(inputs)
+    progress(
+        f"{len(candidates.partnerships):,} candidate partnerships and {len(candidates.reductions):,} reduction "
+        f"options ({time.perf_counter() - began:.1f} s)"
+    )
+    if not candidates.partnerships and not candidates.reductions:
+        return make_plan(inputs, candidates, _without_choices(inputs))
+    model = build_model(inputs, candidates)
+    progress(
+        f"model built: {len(model.problem.variables()):,} variables, {len(model.problem.constraints):,} constraints "
+        f"({time.perf_counter() - began:.1f} s)"
+    )
+    solution = solve_model(model, progress=progress)
+    return make_plan(inputs, candidates, solution)

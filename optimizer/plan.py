@@ -1,0 +1,201 @@
+"""The plan: the chosen partnerships and reductions, and the figures a reader checks.
+
+Every figure is recomputed here from the inputs and the choices, never read from the solver's
+objective, so the workbook's arithmetic is the plan's own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .candidates import Candidates, payback_years
+from .inputs import Inputs
+from .solve import Solution, StageResult
+
+MET = 0.005  # a target is met when the shortfall is below half a penny (float noise, not money)
+
+
+@dataclass(frozen=True)
+class PartnershipLine:
+    partnership: str
+    service: str
+    councils: tuple[str, ...]
+    annual_saving: float
+    one_off_cost: float
+    staff_reduction_fte: float
+    members: tuple[tuple[str, float, float, float], ...]  # (council, saving, one-off, staff)
+
+    @property
+    def payback_years(self) -> float:
+        return payback_years(self.one_off_cost, self.annual_saving)
+
+
+@dataclass(frozen=True)
+class ReductionLine:
+    council: str
+    service: str
+    reduction_pct: float
+    annual_saving: float
+    one_off_cost: float
+    impact: float
+    staff_reduction_fte: float
+
+
+@dataclass(frozen=True)
+class CouncilLine:
+    council: str
+    target: float | None
+    saving_from_sharing: float
+    saving_from_reductions: float
+    staff_reduction_fte: float
+    one_off_cost: float
+
+    @property
+    def total_saving(self) -> float:
+        return self.saving_from_sharing + self.saving_from_reductions
+
+    @property
+    def shortfall(self) -> float:
+        return max(0.0, (self.target or 0.0) - self.total_saving)
+
+    @property
+    def target_met(self) -> bool | None:
+        return None if self.target is None else self.shortfall < MET
+
+
+@dataclass(frozen=True)
+class Plan:
+    inputs: Inputs
+    status: str
+    gap: float
+    solver: str
+    solve_seconds: float
+    partnerships: tuple[PartnershipLine, ...] = ()
+    reductions: tuple[ReductionLine, ...] = ()
+    councils: tuple[CouncilLine, ...] = ()
+    stages: tuple[StageResult, ...] = ()
+    candidate_count: int = 0
+    log_tail: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    @property
+    def total_annual_saving(self) -> float:
+        return math.fsum(c.total_saving for c in self.councils)
+
+    @property
+    def total_one_off_cost(self) -> float:
+        return math.fsum(c.one_off_cost for c in self.councils)
+
+    @property
+    def net_benefit(self) -> float:
+        return self.inputs.settings.horizon_years * self.total_annual_saving - self.total_one_off_cost
+
+    @property
+    def total_shortfall(self) -> float:
+        return math.fsum(c.shortfall for c in self.councils)
+
+    @property
+    def total_impact(self) -> float:
+        return math.fsum(r.impact for r in self.reductions)
+
+    @property
+    def councils_meeting_target(self) -> int:
+        return sum(1 for c in self.councils if c.target_met)
+
+    def summary(self) -> dict[str, object]:
+        """The Summary sheet's rows (SPEC.md section 3), in order; figures are blank without a plan."""
+        figures = self.has_plan
+        return {
+            "status": self.status,
+            "gap": self.gap if figures else None,
+            "total_annual_saving": self.total_annual_saving if figures else None,
+            "total_one_off_cost": self.total_one_off_cost if figures else None,
+            "net_benefit": self.net_benefit if figures else None,
+            "total_shortfall": self.total_shortfall if figures else None,
+            "total_impact": self.total_impact if figures else None,
+            "councils_meeting_target": self.councils_meeting_target if figures else None,
+            "solver": self.solver,
+            "solve_seconds": round(self.solve_seconds, 3),
+            "input_sha256": self.inputs.source_sha256,
+        }
+
+
+def _partnership_line(group) -> PartnershipLine:
+    return PartnershipLine(
+        group.label,
+        group.service,
+        group.members,
+        group.annual_saving,
+        group.one_off_cost,
+        group.staff_reduction,
+        tuple(zip(group.members, group.saving, group.one_off, group.staff)),
+    )
+
+
+def _reduction_line(inputs: Inputs, option) -> ReductionLine:
+    row = inputs.service_row[(option.council, option.service)]
+    return ReductionLine(
+        option.council,
+        option.service,
+        option.reduction_pct,
+        option.reduction_pct * row.annual_cost,
+        option.one_off_cost,
+        option.impact,
+        option.reduction_pct * row.fte,
+    )
+
+
+def _council_lines(inputs: Inputs, partnerships, reductions) -> tuple[CouncilLine, ...]:
+    sharing = {c.name: [] for c in inputs.councils}
+    reducing = {c.name: [] for c in inputs.councils}
+    staff = {c.name: [] for c in inputs.councils}
+    one_off = {c.name: [] for c in inputs.councils}
+    for line in partnerships:
+        for council, saving, cost, fte in line.members:
+            sharing[council].append(saving)
+            one_off[council].append(cost)
+            staff[council].append(fte)
+    for line in reductions:
+        reducing[line.council].append(line.annual_saving)
+        one_off[line.council].append(line.one_off_cost)
+        staff[line.council].append(line.staff_reduction_fte)
+    return tuple(
+        CouncilLine(
+            c.name,
+            c.target,
+            math.fsum(sharing[c.name]),
+            math.fsum(reducing[c.name]),
+            math.fsum(staff[c.name]),
+            math.fsum(one_off[c.name]),
+        )
+        for c in inputs.councils
+    )
+
+
+def make_plan(inputs: Inputs, candidates: Candidates, solution: Solution, notes=()) -> Plan:
+    partnerships = tuple(
+        sorted(
+            (_partnership_line(candidates.partnerships[i]) for i in solution.partnerships),
+            key=lambda p: (p.service, p.councils),
+        )
+    )
+    reductions = tuple(_reduction_line(inputs, candidates.reductions[j]) for j in solution.reductions)
+    return Plan(
+        inputs,
+        solution.status,
+        solution.gap,
+        solution.solver,
+        solution.seconds,
+        partnerships,
+        reductions,
+        _council_lines(inputs, partnerships, reductions),
+        tuple(solution.stages),
+        len(candidates.partnerships),
+        tuple(solution.log_tail),
+        tuple(notes),
+    )

@@ -1,0 +1,299 @@
+"""Solving the model's aims in turn, and judging honestly what the solver proved.
+
+PuLP reports "Optimal" when a time limit stops a solver holding a plan (PuLP #383, #649), so the
+status here is read from each solver's own report: termination (why it stopped) is kept apart from
+solution quality (has a plan, its objective, the proven bound), as linopy does. A run is
+``optimal`` only when every aim was proven within ``mip_gap``; a plan short of that is ``feasible``
+and carries its proven gap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pulp
+
+from .model import TIE, Aim, Model
+
+#  termination: why the solver stopped  ->  run status when it holds no plan
+NO_PLAN_STATUS = {"infeasible": "infeasible", "time_limit": "no_solution", "interrupted": "no_solution"}
+
+_HS = highspy.HighsModelStatus
+HIGHS_TERMINATION = {
+    _HS.kOptimal: "optimal",
+    _HS.kInfeasible: "infeasible",
+    _HS.kUnboundedOrInfeasible: "infeasible",
+    _HS.kTimeLimit: "time_limit",
+    _HS.kIterationLimit: "time_limit",
+    _HS.kSolutionLimit: "time_limit",
+    _HS.kInterrupt: "interrupted",
+    _HS.kHighsInterrupt: "interrupted",
+    _HS.kObjectiveBound: "optimal",
+    _HS.kObjectiveTarget: "optimal",
+}
+
+CBC_TERMINATION = {  # the "Result - ..." line of CBC's log
+    "Optimal solution found": "optimal",
+    "Problem proven infeasible": "infeasible",
+    "Linear relaxation infeasible": "infeasible",
+    "Stopped on time limit": "time_limit",
+    "Stopped on iterations or time": "time_limit",
+    "Stopped on ctrl-c": "interrupted",
+}
+
+
+class SolverError(Exception):
+    """The solver is missing or failed; no plan can be trusted."""
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What one solve of one aim proved."""
+
+    aim: str
+    termination: str  # optimal | time_limit | infeasible | interrupted | error | not_run
+    has_plan: bool
+    value: float | None = None  # the aim's value in the plan found (its own sign: net benefit positive)
+    bound: float | None = None  # best value the solver proved possible
+    seconds: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between plan and bound; 0 within the aim's tie tolerance; 1 when nothing is proven."""
+        if not self.has_plan or self.bound is None or self.value is None or math.isinf(self.bound):
+            return 1.0
+        diff = abs(self.value - self.bound)
+        if diff <= TIE[self.aim]:
+            return 0.0
+        return min(1.0, diff / max(abs(self.value), abs(self.bound)))
+
+
+@dataclass
+class Solution:
+    status: str  # optimal | feasible | infeasible | no_solution
+    solver: str
+    partnerships: list[int] = field(default_factory=list)  # indices into candidates.partnerships
+    reductions: list[int] = field(default_factory=list)
+    stages: list[StageResult] = field(default_factory=list)
+    seconds: float = 0.0
+    log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float:
+        """The largest proven relative gap over the aims (0 when every aim is proven exact)."""
+        return max((s.gap for s in self.stages), default=0.0)
+
+
+class BulkHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface with the matrix handed over in bulk and an optional start plan.
+
+    PuLP adds columns and rows one at a time; in bulk it was 5x faster with identical results
+    (SOLVER-NOTES.md). The start plan lets each aim begin from the previous aim's plan.
+    """
+
+    def __init__(self, start: dict[str, float] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.start = start or {}
+
+    def buildSolverModel(self, lp):
+        inf = highspy.kHighsInf
+        variables = lp.variables()
+        for i, var in enumerate(variables):
+            var.index = i
+        n = len(variables)
+        h = lp.solverModel
+        h.addCols(
+            n,
+            np.array([lp.objective.get(v, 0.0) for v in variables], dtype=np.float64),
+            np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=np.float64),
+            np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=np.float64),
+            0,
+            np.zeros(n, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float64),
+        )
+        integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
+        if len(integer):
+            h.changeColsIntegrality(len(integer), integer, np.ones(len(integer), dtype=np.uint8))
+        self._add_rows(h, lp, inf)
+        if self.start:
+            known = [v for v in variables if v.name in self.start]
+            h.setSolution(
+                len(known),
+                np.array([v.index for v in known], dtype=np.int32),
+                np.array([self.start[v.name] for v in known], dtype=np.float64),
+            )
+
+    @staticmethod
+    def _add_rows(h, lp, inf) -> None:
+        starts, indices, values, lower, upper = [], [], [], [], []
+        for i, constraint in enumerate(lp.constraints.values()):
+            constraint.index = i
+            starts.append(len(indices))
+            for var, coef in constraint.items():
+                indices.append(var.index)
+                values.append(coef)
+            lb, ub = constraint.getLb(), constraint.getUb()
+            lower.append(-inf if lb is None else lb)
+            upper.append(inf if ub is None else ub)
+        if starts:
+            h.addRows(
+                len(starts),
+                np.array(lower, dtype=np.float64),
+                np.array(upper, dtype=np.float64),
+                len(indices),
+                np.array(starts, dtype=np.int32),
+                np.array(indices, dtype=np.int32),
+                np.array(values, dtype=np.float64),
+            )
+
+
+def _log_tail(path: Path, lines: int = 15) -> list[str]:
+    try:
+        return [line.rstrip() for line in path.read_text(errors="replace").splitlines()[-lines:]]
+    except OSError:
+        return []
+
+
+def solve_highs(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path) -> StageResult:
+    solver = BulkHiGHS(
+        start=start,
+        msg=True,  # the log goes to a file only: PuLP's msg=False would switch the log file off too
+        timeLimit=max(limit, 0.01),
+        gapRel=gap,
+        gapAbs=aim.tie,
+        log_to_console=False,
+        log_file=str(log),
+        random_seed=0,
+    )
+    began = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except Exception as exc:  # highspy raises its own types; none of them leaves a usable plan
+        raise SolverError(f"HiGHS failed: {exc}") from exc
+    h = problem.solverModel
+    info = h.getInfo()
+    termination = HIGHS_TERMINATION.get(h.getModelStatus(), "error")
+    has_plan = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+    bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
+    return _stage(aim, termination, has_plan, bound, time.perf_counter() - began)
+
+
+_CBC_NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?)"
+
+
+def read_cbc_log(text: str) -> tuple[str, float | None, float | None]:
+    """(termination, objective, bound) from CBC's log; CBC's own "Gap" line is not trusted (it can read -0.00)."""
+    result = re.search(r"^Result - (.+?)\s*$", text, re.M)
+    termination = "error"
+    if result:
+        termination = next((t for k, t in CBC_TERMINATION.items() if result.group(1).startswith(k)), "error")
+    objective = re.search(rf"^Objective value:\s+{_CBC_NUMBER}", text, re.M | re.I)
+    bound = re.search(rf"^Lower bound:\s+{_CBC_NUMBER}", text, re.M | re.I)
+    return (
+        termination,
+        float(objective.group(1)) if objective else None,
+        float(bound.group(1)) if bound else None,
+    )
+
+
+def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path) -> StageResult:
+    for var in problem.variables():
+        if start and var.name in start:
+            var.setInitialValue(start[var.name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PuLP 3 warns that PuLP 4 drops the bundled CBC; pinned below 4
+        solver = pulp.PULP_CBC_CMD(
+            msg=False,
+            timeLimit=max(limit, 0.01),
+            gapRel=gap,
+            gapAbs=aim.tie,
+            logPath=str(log),
+            warmStart=bool(start),
+            options=["randomSeed 0", "randomCbcSeed 0"],
+        )
+        if not solver.available():
+            raise SolverError("CBC is not available: PuLP's bundled CBC binary is missing; use --solver highs")
+    began = time.perf_counter()
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"CBC failed: {exc}") from exc
+    termination, objective, bound = read_cbc_log(log.read_text(errors="replace"))
+    has_plan = problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) and objective is not None
+    if termination == "optimal" and bound is None:
+        bound = objective  # CBC stopped within its gap tolerances, which are ours
+    return _stage(aim, termination, has_plan, bound, time.perf_counter() - began)
+
+
+def _stage(aim: Aim, termination: str, has_plan: bool, bound: float | None, seconds: float) -> StageResult:
+    """The aim's value is recomputed from the plan itself, in the aim's own sign."""
+    value = aim.sign * pulp.value(aim.expression) if has_plan else None
+    if has_plan and termination == "optimal" and bound is None:
+        bound = value
+    return StageResult(
+        aim.name, termination, has_plan, value, None if bound is None else aim.sign * bound, seconds
+    )
+
+
+BACKENDS: dict[str, Callable[..., StageResult]] = {"highs": solve_highs, "cbc": solve_cbc}
+
+
+def _plan_values(model: Model) -> dict[str, float]:
+    return {v.name: round(v.varValue or 0.0) for v in model.decisions}
+
+
+def _chosen(vars_: list[pulp.LpVariable], values: dict[str, float]) -> list[int]:
+    return [i for i, v in enumerate(vars_) if values.get(v.name, 0) > 0.5]
+
+
+def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: None) -> Solution:
+    """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones."""
+    settings = model.inputs.settings
+    backend = BACKENDS[settings.solver]
+    began = time.perf_counter()
+    stages: list[StageResult] = []
+    plan: dict[str, float] | None = None
+    with tempfile.TemporaryDirectory(prefix="consolidate-") as folder:
+        log = Path(folder) / "solver.log"
+        for k, aim in enumerate(model.aims):
+            remaining = settings.time_limit_s - (time.perf_counter() - began)
+            if remaining <= 0:
+                stages.append(StageResult(aim.name, "not_run", plan is not None))
+                continue
+            progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
+            model.problem.setObjective(aim.expression)
+            stage = backend(model.problem, aim, remaining, settings.mip_gap, plan, log)
+            stages.append(stage)
+            if not stage.has_plan:
+                break
+            plan = _plan_values(model)
+            # later aims keep this aim's value, within its tie tolerance
+            tied = aim.sign * stage.value + aim.tie
+            model.problem.addConstraint(pulp.LpConstraint(aim.expression, pulp.LpConstraintLE, rhs=tied), f"keep{k}")
+        tail = _log_tail(log)
+    seconds = time.perf_counter() - began
+    if plan is None:
+        last = stages[-1].termination if stages else "error"
+        if last == "error":
+            raise SolverError(f"{settings.solver} stopped without a plan or a reason:\n" + "\n".join(tail))
+        return Solution(NO_PLAN_STATUS.get(last, "no_solution"), settings.solver, stages=stages, seconds=seconds, log_tail=tail)
+    proven = all(s.has_plan and s.gap <= settings.mip_gap for s in stages)
+    return Solution(
+        "optimal" if proven else "feasible",
+        settings.solver,
+        _chosen(model.partnership_vars, plan),
+        _chosen(model.reduction_vars, plan),
+        stages,
+        seconds,
+        tail,
+    )
