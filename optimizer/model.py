@@ -75,15 +75,18 @@ def add_row(model: Model, name: str, terms, sense: int, rhs: float) -> None:
 
 
 def define_variables(model: Model) -> None:
-    """A binary per candidate; a required partnership's is fixed at 1."""
+    """A 0/1 variable per candidate; a required partnership's is fixed at 1.
+
+    Declared as integers in [0, 1] rather than ``LpBinary``, which resets the lower bound to 0.
+    """
     for i, group in enumerate(model.candidates.partnerships):
-        var = pulp.LpVariable(f"p{i}", lowBound=1 if group.required else 0, upBound=1, cat=pulp.LpBinary)
+        var = pulp.LpVariable(f"p{i}", lowBound=1 if group.required else 0, upBound=1, cat=pulp.LpInteger)
         model.partnership_vars.append(var)
         for council, saving, staff in zip(group.members, group.saving, group.staff):
             model.saving_terms[council].append((var, saving))
             model.staff_terms[council].append((var, staff))
     for j, option in enumerate(model.candidates.reductions):
-        var = pulp.LpVariable(f"r{j}", lowBound=0, upBound=1, cat=pulp.LpBinary)
+        var = pulp.LpVariable(f"r{j}", lowBound=0, upBound=1, cat=pulp.LpInteger)
         model.reduction_vars.append(var)
         cost = model.inputs.service_row[(option.council, option.service)]
         model.saving_terms[option.council].append((var, option.reduction_pct * cost.annual_cost))

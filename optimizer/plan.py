@@ -13,7 +13,7 @@ from .candidates import Candidates, payback_years
 from .inputs import Inputs
 from .solve import Solution, StageResult
 
-MET = 0.005  # a target is met when the shortfall is below half a penny (float noise, not money)
+MET = 0.01  # a target is met when the shortfall is within a penny (float noise, not money)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class CouncilLine:
 
     @property
     def target_met(self) -> bool | None:
-        return None if self.target is None else self.shortfall < MET
+        return None if self.target is None else self.shortfall <= MET
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,14 @@ HIGHS_TERMINATION = {
     _HS.kObjectiveTarget: "optimal",
 }
 
-CBC_TERMINATION = {  # the "Result - ..." line of CBC's log
-    "Optimal solution found": "optimal",
-    "Problem proven infeasible": "infeasible",
-    "Linear relaxation infeasible": "infeasible",
-    "Stopped on time limit": "time_limit",
-    "Stopped on iterations or time": "time_limit",
-    "Stopped on ctrl-c": "interrupted",
+CBC_TERMINATION = {  # a line of CBC's log -> termination; the first that matches wins
+    r"^Result - Optimal solution found": "optimal",
+    r"^Result - (Problem proven|Linear relaxation) infeasible": "infeasible",
+    r"^Result - Stopped on (time limit|iterations or time)": "time_limit",
+    r"^Result - Stopped on ctrl-c": "interrupted",
+    r"^Optimal - objective value": "optimal",  # no integer column left: CBC solved a plain LP
+    r"^Problem is infeasible": "infeasible",  # found by CBC's presolve, before branch and bound
+    r"^Pre-processing says infeasible": "infeasible",
 }
 
 
@@ -185,31 +186,26 @@ def solve_highs(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, sta
     termination = HIGHS_TERMINATION.get(h.getModelStatus(), "error")
     has_plan = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
     bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
-    return _stage(aim, termination, has_plan, bound, time.perf_counter() - began)
+    return _stage(aim, termination, has_plan, bound, gap, time.perf_counter() - began)
 
 
 _CBC_NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?)"
 
 
-def read_cbc_log(text: str) -> tuple[str, float | None, float | None]:
-    """(termination, objective, bound) from CBC's log; CBC's own "Gap" line is not trusted (it can read -0.00)."""
-    result = re.search(r"^Result - (.+?)\s*$", text, re.M)
-    termination = "error"
-    if result:
-        termination = next((t for k, t in CBC_TERMINATION.items() if result.group(1).startswith(k)), "error")
-    objective = re.search(rf"^Objective value:\s+{_CBC_NUMBER}", text, re.M | re.I)
+def read_cbc_log(text: str) -> tuple[str, float | None]:
+    """(termination, proven bound) from CBC's log; CBC's own "Gap" line is not trusted (it can read -0.00)."""
+    termination = next((t for line, t in CBC_TERMINATION.items() if re.search(line, text, re.M)), "error")
     bound = re.search(rf"^Lower bound:\s+{_CBC_NUMBER}", text, re.M | re.I)
-    return (
-        termination,
-        float(objective.group(1)) if objective else None,
-        float(bound.group(1)) if bound else None,
-    )
+    return termination, float(bound.group(1)) if bound else None
 
 
 def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path) -> StageResult:
-    for var in problem.variables():
-        if start and var.name in start:
-            var.setInitialValue(start[var.name])
+    """CBC from PuLP's bundled binary, without its preprocessing and without a start plan.
+
+    CBC 2.10.3's preprocessing (Cgl) returned a wrong "Optimal" on small instances of this model
+    (impact 7 where 1 was possible, after substituting the continuous shortfall columns); with
+    ``preprocess off`` it finds 1. The exhaustive-enumeration tests catch this class of error.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PuLP 3 warns that PuLP 4 drops the bundled CBC; pinned below 4
         solver = pulp.PULP_CBC_CMD(
@@ -218,8 +214,7 @@ def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start
             gapRel=gap,
             gapAbs=aim.tie,
             logPath=str(log),
-            warmStart=bool(start),
-            options=["randomSeed 0", "randomCbcSeed 0"],
+            options=["preprocess off"],
         )
         if not solver.available():
             raise SolverError("CBC is not available: PuLP's bundled CBC binary is missing; use --solver highs")
@@ -228,18 +223,32 @@ def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start
         problem.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"CBC failed: {exc}") from exc
-    termination, objective, bound = read_cbc_log(log.read_text(errors="replace"))
-    has_plan = problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) and objective is not None
-    if termination == "optimal" and bound is None:
-        bound = objective  # CBC stopped within its gap tolerances, which are ours
-    return _stage(aim, termination, has_plan, bound, time.perf_counter() - began)
+    termination, bound = read_cbc_log(log.read_text(errors="replace"))
+    has_plan = termination != "infeasible" and problem.sol_status in (
+        pulp.LpSolutionOptimal,
+        pulp.LpSolutionIntegerFeasible,
+    )
+    return _stage(aim, termination, has_plan, bound, gap, time.perf_counter() - began)
 
 
-def _stage(aim: Aim, termination: str, has_plan: bool, bound: float | None, seconds: float) -> StageResult:
-    """The aim's value is recomputed from the plan itself, in the aim's own sign."""
-    value = aim.sign * pulp.value(aim.expression) if has_plan else None
-    if has_plan and termination == "optimal" and bound is None:
-        bound = value
+def plan_value(expression: pulp.LpAffineExpression) -> float:
+    """An expression's value in the plan; a variable PuLP left out of the solver's file (it is in no
+    row and not in the objective) is at 0."""
+    return expression.constant + sum(coef * (var.varValue or 0.0) for var, coef in expression.items())
+
+
+def _stage(aim: Aim, termination: str, has_plan: bool, bound: float | None, gap: float, seconds: float) -> StageResult:
+    """The aim's value is recomputed from the plan itself, in the aim's own sign.
+
+    A solver that reports "optimal" has proven the plan within our gap tolerances; when its reported
+    bound contradicts that (HiGHS gives 0 when presolve leaves no integer column), the plan's own
+    value is the bound.
+    """
+    value = aim.sign * plan_value(aim.expression) if has_plan else None
+    if termination == "optimal" and value is not None:
+        slack = max(aim.tie, gap * abs(aim.sign * value)) + 1e-9
+        if bound is None or abs(bound - aim.sign * value) > slack:
+            bound = aim.sign * value
     return StageResult(
         aim.name, termination, has_plan, value, None if bound is None else aim.sign * bound, seconds
     )
