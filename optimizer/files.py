@@ -25,6 +25,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_output_path(path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> None:
     """Refuse, before any work is done, an output that would lose something."""
     for source in inputs:
@@ -46,6 +52,7 @@ def save_workbook(workbook: Workbook, path: Path, *, force: bool, inputs: Iterab
     os.close(handle)
     temp = Path(temp_name)
     try:
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; a plan is an ordinary file
         workbook.save(temp)
         check_output_path(path, force=force, inputs=inputs)  # still true after the (possibly long) save?
         os.replace(temp, path)

@@ -12,7 +12,7 @@ Conventions (each a single constant below, so a disagreement with the spec's rea
 - IMPACT_TIE: two plans tie on impact when within 1e-6 (SPEC section 2).
 - TARGET_TOL: a hard target counts as met when saving >= target - £0.01; the same £0.01 decides `target_met`.
 - BUDGET_TOL / STAFF_TOL: float slack on the investment budget (£0.01) and staff caps (1e-6 FTE).
-- UNTARGETED_COUNT_AS_MEETING: councils without a target (target 0) count in `councils_meeting_target`.
+- UNTARGETED_COUNT_AS_MEETING: whether councils without a target count in `councils_meeting_target` (they do not).
 - A payback limit is broken only when payback is strictly greater than `max_payback_years` ("exceeds").
 """
 
@@ -407,7 +407,7 @@ def evaluate(sheets: dict, partnerships: Iterable[tuple[str, Iterable[str]]],
     (council, service, reduction_pct) and must each match an available Reductions row. Figures are computed for
     whatever could be matched even when the plan is not valid, so a failing test can show them.
     `councils_meeting_target` counts councils whose shortfall is within TARGET_TOL of 0; councils with no target
-    count too while UNTARGETED_COUNT_AS_MEETING is True.
+    count only while UNTARGETED_COUNT_AS_MEETING is True.
     """
     inst = _Instance(sheets)
     groups = {g.key: g for g in _census(inst)[0]}

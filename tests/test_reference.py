@@ -87,7 +87,7 @@ def test_evaluate_reports_per_council_figures():
     assert (a.saving_from_sharing, a.saving_from_reductions, a.total_saving) == pytest.approx((10_000, 0, 10_000))
     assert (a.staff_reduction_fte, a.one_off_cost, a.shared_services) == pytest.approx((1.0, 20_000, 1))
     assert (ev.total_annual_saving, ev.total_one_off_cost, ev.net_benefit) == pytest.approx((40_000, 80_000, 120_000))
-    assert ev.councils_meeting_target == 2          # no targets: both count (UNTARGETED_COUNT_AS_MEETING)
+    assert ev.councils_meeting_target == 0          # no targets: none counts (UNTARGETED_COUNT_AS_MEETING)
 
 
 @pytest.mark.parametrize("rule_service, formed", [(None, False), ("Payroll", False), ("Legal", True)])
@@ -266,7 +266,7 @@ def test_target_pct_and_hard_targets():
     assert ref.shortfall == pytest.approx(10_000)
     ev = evaluate(sheets(**base), [AB], [])
     assert ev.councils["A"].target == pytest.approx(20_000) and ev.councils["A"].shortfall == pytest.approx(10_000)
-    assert ev.councils_meeting_target == 1          # B has no target and counts; A misses
+    assert ev.councils_meeting_target == 0          # A misses; B has no target, so does not count
     hard = sheets(**base, settings={"targets": "hard"})
     ref = brute_force(hard)
     assert not ref.feasible and ref.n_plans == 0
