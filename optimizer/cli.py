@@ -1,0 +1,198 @@
+"""``consolidate``: a thin command line over the library; every failure becomes a message and an exit code.
+
+Exit codes (SPEC.md section 4): 0 a plan was written; 2 unusable input or arguments (nothing
+written); 3 infeasible (a workbook saying so is written); 4 no plan within the time limit; 1 anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .files import OutputError, check_output_path
+from .inputs import InputError, Problem
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+EXIT_FOR_STATUS = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_PLAN}
+MAX_LISTED = 200  # a longer list of problems is cut, with a count of the rest
+
+
+def report_problems(path: Path, problems: list[Problem]) -> None:
+    noun = "problem" if len(problems) == 1 else "problems"
+    click.echo(f"{path}: {len(problems)} {noun} to fix before it can be used:", err=True)
+    for problem in problems[:MAX_LISTED]:
+        click.echo(f"  {problem}", err=True)
+    if len(problems) > MAX_LISTED:
+        click.echo(f"  ... and {len(problems) - MAX_LISTED} more", err=True)
+
+
+def fail(code: int, message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def load(path: Path):
+    """Read and check a workbook, or list every problem and exit 2."""
+    from .validate import load_workbook_inputs
+
+    try:
+        loaded = load_workbook_inputs(path)
+    except InputError as error:
+        report_problems(path, error.problems)
+        sys.exit(EXIT_INPUT)
+    for warning in loaded.warnings:
+        click.echo(f"note: {warning}", err=True)
+    return loaded.inputs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="consolidate")
+def cli() -> None:
+    """Find which councils should share which services to meet their savings targets.
+
+    Fill an input workbook (start from `consolidate template`), check it with `consolidate validate`,
+    then `consolidate run` writes the best plan to a new workbook.
+    """
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists already.")
+def template(path: Path, force: bool) -> None:
+    """Write a blank input workbook to PATH: every sheet and column, a guide, and one example row per sheet."""
+    from .template import write_template
+
+    try:
+        write_template(path, force=force)
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+    click.echo(f"Template written to {path}")
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+def validate(input_path: Path) -> None:
+    """Check an input workbook and list every problem, each with its sheet and cell."""
+    inputs = load(input_path)
+    click.echo(
+        f"{input_path}: OK - {len(inputs.councils)} councils, {len(inputs.services)} services, "
+        f"{len(inputs.sharing)} savings-curve rows, {len(inputs.reductions)} reduction options, "
+        f"{len(inputs.partnerships)} listed partnerships, {len(inputs.rules)} rules"
+    )
+
+
+def default_output(input_path: Path) -> Path:
+    return Path("outputs") / f"{input_path.stem}-plan.xlsx"
+
+
+def describe(plan) -> str:
+    if not plan.has_plan:
+        return f"status {plan.status}"
+    gap = "" if plan.status == "optimal" else f" (within {plan.gap:.3%} of the best possible)"
+    return (
+        f"status {plan.status}{gap}: {len(plan.partnerships)} partnerships, {len(plan.reductions)} reductions, "
+        f"£{plan.total_annual_saving:,.0f} a year saved, £{plan.total_one_off_cost:,.0f} one-off, "
+        f"{plan.councils_meeting_target} of {sum(1 for c in plan.councils if c.target is not None)} "
+        f"councils with a target meet it, shortfall £{plan.total_shortfall:,.0f}"
+    )
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plan workbook to write [default: outputs/<input name>-plan.xlsx].")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Solver to use [workbook's Settings, else highs].")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Wall-clock limit for the whole solve [Settings, else 60].")
+@click.option("--gap", type=click.FloatRange(0, 1, max_open=True),
+              help="Relative gap at which a plan counts as optimal, e.g. 0.0001 [Settings, else 0.0001].")
+@click.option("--targets", type=click.Choice(["soft", "hard"]),
+              help="soft: miss a target by as little as possible; hard: every target must be met [Settings, else soft].")
+@click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
+@click.option("--json", "as_json", is_flag=True, help="Also print the Summary as one JSON object on the last line.")
+@click.option("--quiet", is_flag=True, help="Print no progress messages.")
+def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets, force, as_json, quiet) -> None:
+    """Find the best sharing plan for the councils in INPUT and write it to a new workbook."""
+    from .pipeline import optimise
+    from .report import write_plan
+    from .solve import SolverError
+
+    output = output or default_output(input_path)
+    try:
+        check_output_path(output, force=force, inputs=[input_path])  # before the solve, not after
+    except OutputError as error:
+        fail(EXIT_INPUT, str(error))
+    inputs = load(input_path)
+    settings = inputs.settings.override(solver=solver, time_limit_s=time_limit, mip_gap=gap, targets=targets)
+    inputs = inputs.with_settings(settings)
+    progress = (lambda _msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    try:
+        plan = optimise(inputs, progress=progress)
+        write_plan(plan, output, force=force, input_path=input_path)
+    except SolverError as error:
+        fail(EXIT_ERROR, str(error))
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+    click.echo(f"Plan written to {output}: {describe(plan)}")
+    if as_json:
+        click.echo(json.dumps(plan.summary()))
+    sys.exit(EXIT_FOR_STATUS[plan.status])
+
+
+@cli.command("import-outturn")
+@click.argument("outturn_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--geography", "geography_csv", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Local-authority geography CSV (codes, coordinates, region), e.g. data/uk_local_authorities.csv.")
+@click.option("--region", "regions", multiple=True, help="Keep the councils of this region (repeatable).")
+@click.option("--council", "councils", multiple=True, help="Keep this council (repeatable).")
+@click.option("--target-pct", type=click.FloatRange(0, 1), help="Savings target for every council, as a share of net budget.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Input workbook to write.")
+@click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
+def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, output, force) -> None:
+    """Build an input workbook from the official revenue-outturn summary (RSX) CSV."""
+    from .outturn import build_tables, read_geography, read_outturn
+    from .template import write_input_workbook
+
+    try:
+        check_output_path(output, force=force, inputs=[outturn_csv, geography_csv])
+        result = build_tables(read_outturn(outturn_csv), read_geography(geography_csv), regions=regions,
+                              councils=councils, target_pct=target_pct)
+    except OutputError as error:
+        fail(EXIT_INPUT, str(error))
+    except (InputError, ValueError) as error:
+        fail(EXIT_INPUT, f"{outturn_csv}: {error}")
+    for warning in result.warnings:
+        click.echo(f"note: {warning}", err=True)
+    if not result.tables.get("Councils"):
+        fail(EXIT_INPUT, "No council matched the --region/--council filters; nothing written")
+    try:
+        write_input_workbook(result.tables, output, sources=result.sources, force=force)
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+    click.echo(f"Input workbook written to {output}: {len(result.tables['Councils'])} councils, "
+               f"{len(result.tables['Services'])} services")
+
+
+def main() -> None:
+    """Entry point: no traceback reaches a finance officer unless CONSOLIDATE_DEBUG is set."""
+    try:
+        cli.main(prog_name="consolidate", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_INPUT)
+    except click.exceptions.Abort:
+        fail(EXIT_ERROR, "Stopped; nothing was written.")
+    except SystemExit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("CONSOLIDATE_DEBUG"):
+            raise
+        fail(EXIT_ERROR, f"internal error: {type(error).__name__}: {error}\n"
+                         "Nothing was written. Set CONSOLIDATE_DEBUG=1 to see the details, and please report it.")
