@@ -83,13 +83,13 @@ def define_variables(model: Model) -> None:
     Declared as integers in [0, 1] rather than ``LpBinary``, which resets the lower bound to 0.
     """
     for i, group in enumerate(model.candidates.partnerships):
-        var = pulp.LpVariable(f"p{i}", lowBound=1 if group.required else 0, upBound=1, cat=pulp.LpInteger)
+        var = model.problem.add_variable(f"p{i}", 1 if group.required else 0, 1, cat=pulp.LpInteger)
         model.partnership_vars.append(var)
         for council, saving, staff in zip(group.members, group.saving, group.staff):
             model.saving_terms[council].append((var, saving))
             model.staff_terms[council].append((var, staff))
     for j, option in enumerate(model.candidates.reductions):
-        var = pulp.LpVariable(f"r{j}", lowBound=0, upBound=1, cat=pulp.LpInteger)
+        var = model.problem.add_variable(f"r{j}", 0, 1, cat=pulp.LpInteger)
         model.reduction_vars.append(var)
         cost = model.inputs.service_row[(option.council, option.service)]
         model.saving_terms[option.council].append((var, option.reduction_pct * cost.annual_cost))
@@ -211,7 +211,7 @@ def define_targets(model: Model) -> None:
             continue
         terms = list(model.saving_terms.get(council.name, []))
         if not hard:
-            shortfall = pulp.LpVariable(f"s{k}", lowBound=0)
+            shortfall = model.problem.add_variable(f"s{k}", 0)
             model.shortfall_vars[council.name] = shortfall
             terms.append((shortfall, 1.0))
         add_row(model, f"target{k}", terms, pulp.LpConstraintGE, council.target)

@@ -35,7 +35,7 @@ def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
         return make_plan(inputs, candidates, _without_choices(inputs))
     model = build_model(inputs, candidates)
     progress(
-        f"model built: {len(model.problem.variables()):,} variables, {len(model.problem.constraints):,} constraints "
+        f"model built: {len(model.problem.variables()):,} variables, {len(model.problem.constraints()):,} constraints "
         f"({time.perf_counter() - began:.1f} s)"
     )
     solution = solve_model(model, progress=progress)

@@ -137,7 +137,7 @@ class BulkHiGHS(pulp.HiGHS):
     @staticmethod
     def _add_rows(h, lp, inf) -> None:
         starts, indices, values, lower, upper = [], [], [], [], []
-        for i, constraint in enumerate(lp.constraints.values()):
+        for i, constraint in enumerate(lp.constraints()):
             constraint.index = i
             starts.append(len(indices))
             for var, coef in constraint.items():

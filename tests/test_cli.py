@@ -223,3 +223,32 @@ def test_shipped_example_is_optimal(tmp_path):
     summary = last_json(done.stdout)
     assert summary["status"] == "optimal"
     assert summary["total_annual_saving"] > 0
+
+
+def test_import_outturn_builds_a_valid_workbook(tmp_path):
+    output = tmp_path / "wm.xlsx"
+    done = consolidate("import-outturn", ROOT / "data" / "revenue_outturn_rsx_2023-24.csv",
+                       "--geography", ROOT / "data" / "uk_local_authorities.csv",
+                       "--region", "West Midlands", "--target-pct", "0.02", "-o", output)
+    assert done.returncode == 0, done.stderr
+    assert "Birmingham" in done.stderr  # suppressed in the official file: reported, not silently dropped
+    assert consolidate("validate", output).returncode == 0
+    councils = sheet_values(output, "Councils")
+    assert len(councils) == 30 and all(row[3] == 0.02 for row in councils)  # Savings target (%)
+    again = consolidate("import-outturn", ROOT / "data" / "revenue_outturn_rsx_2023-24.csv",
+                        "--geography", ROOT / "data" / "uk_local_authorities.csv", "--region", "West Midlands",
+                        "-o", output)
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_import_outturn_unknown_region_exits_2(tmp_path):
+    output = tmp_path / "x.xlsx"
+    done = consolidate("import-outturn", ROOT / "data" / "revenue_outturn_rsx_2023-24.csv",
+                       "--geography", ROOT / "data" / "uk_local_authorities.csv", "--region", "Atlantis", "-o", output)
+    assert done.returncode == 2 and "Atlantis" in done.stderr and "Traceback" not in done.stderr
+    assert not output.exists()
+
+
+def sheet_values(path: Path, sheet: str) -> list[tuple]:
+    rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(min_row=2, values_only=True))
+    return [row for row in rows if any(v is not None for v in row)]
