@@ -93,7 +93,13 @@ def default_output(input_path: Path) -> Path:
 def describe(plan) -> str:
     if not plan.has_plan:
         return f"status {plan.status}"
-    gap = "" if plan.status == "optimal" else f" (within {plan.gap:.3%} of the best possible)"
+    gap = ""
+    if plan.status != "optimal":
+        proven = "; ".join(
+            f"{s.aim.replace('_', ' ')} {'proven' if s.gap == 0 else 'not run' if s.termination == 'not_run' else f'within {s.gap:.2%}'}"
+            for s in plan.stages
+        )
+        gap = f" ({proven}; raise --time-limit to prove more)"
     return (
         f"status {plan.status}{gap}: {len(plan.partnerships)} partnerships, {len(plan.reductions)} reductions, "
         f"£{plan.total_annual_saving:,.0f} a year saved, £{plan.total_one_off_cost:,.0f} one-off, "

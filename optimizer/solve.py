@@ -272,6 +272,9 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
     began = time.perf_counter()
     stages: list[StageResult] = []
     plan: dict[str, float] | None = None
+    # the first aim starts from "share nothing but what is required": often valid, so a time limit
+    # still leaves a plan to report (a solver ignores a start that breaks a constraint)
+    start = {v.name: float(v.lowBound or 0) for v in model.decisions}
     with tempfile.TemporaryDirectory(prefix="consolidate-") as folder:
         log = Path(folder) / "solver.log"
         for k, aim in enumerate(model.aims):
@@ -281,7 +284,7 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
                 continue
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             model.problem.setObjective(aim.expression)
-            stage = backend(model.problem, aim, remaining, settings.mip_gap, plan, log)
+            stage = backend(model.problem, aim, remaining, settings.mip_gap, plan or start, log)
             stages.append(stage)
             if not stage.has_plan:
                 break

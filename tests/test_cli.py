@@ -252,3 +252,14 @@ def test_import_outturn_unknown_region_exits_2(tmp_path):
 def sheet_values(path: Path, sheet: str) -> list[tuple]:
     rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(min_row=2, values_only=True))
     return [row for row in rows if any(v is not None for v in row)]
+
+
+def test_time_limit_gives_a_plan_with_its_honest_gap(tmp_path):
+    """PuLP would call this 'Optimal'; the solver's own report says the plan is not proven."""
+    output = tmp_path / "wm.xlsx"
+    done = consolidate("run", ROOT / "inputs" / "west_midlands.xlsx", "-o", output, "--time-limit", "0.5", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = last_json(done.stdout)
+    assert summary["status"] == "feasible" and 0 < summary["gap"] <= 1
+    assert "raise --time-limit" in done.stdout
+    assert sheet_values(output, "Summary")[0] == ("status", "feasible")
