@@ -65,6 +65,22 @@ class CouncilLine:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """Why no plan meets every hard requirement: one finding per line, with the figures behind it."""
+
+    subject: str  # a council, a partnership, or a cap
+    finding: str  # plain English, e.g. "target £2.1m; the most it can save is £1.4m"
+    target: float | None = None
+    most_achievable: float | None = None
+
+    @property
+    def shortfall(self) -> float | None:
+        if self.target is None or self.most_achievable is None:
+            return None
+        return max(0.0, self.target - self.most_achievable)
+
+
+@dataclass(frozen=True)
 class Plan:
     inputs: Inputs
     status: str
@@ -78,6 +94,7 @@ class Plan:
     candidate_count: int = 0
     log_tail: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    diagnosis: tuple[Diagnosis, ...] = ()  # filled when the run is infeasible
 
     @property
     def has_plan(self) -> bool:
