@@ -74,7 +74,10 @@ def affine(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpre
 
 
 def add_row(model: Model, name: str, terms, sense: int, rhs: float) -> None:
-    model.problem.addConstraint(pulp.LpConstraint(affine(terms), sense=sense, rhs=rhs), name=name)
+    """A row from (variable, coefficient) pairs in which no variable repeats (true of every row here:
+    a council is in a group once, and each group or reduction has its own variable)."""
+    expression = pulp.LpAffineExpression(terms)
+    model.problem.addConstraint(pulp.LpConstraint(expression, sense=sense, rhs=rhs), name=name)
 
 
 def define_variables(model: Model) -> None:
@@ -144,6 +147,18 @@ def _most_councils_used(weights: Sequence[int], sizes: Sequence[int], caps: Sequ
     return int(best.max())
 
 
+MIN_CUT_STRENGTH = 0.02  # a cut must be this much tighter than the LP; weaker ones cost rows for nothing
+
+
+def _fractional_most(weights: Sequence[int], sizes: Sequence[int], members: Sequence[int], councils: int) -> float:
+    """What the LP relaxation allows for a.n: fill the councils greedily, best weight per council first."""
+    room, total = float(councils), 0.0
+    for weight, size, m in sorted(zip(weights, sizes, members), key=lambda t: -t[0] / t[1]):
+        n = min(m / size, room / size)
+        total, room = total + weight * n, room - n * size
+    return total
+
+
 def partnership_count_cuts(sizes: Sequence[int], members: Sequence[int], councils: int, max_coefficient: int = 3):
     """Valid rows ``sum(a[k] * (partnerships of size k)) <= b`` for one service.
 
@@ -151,7 +166,9 @@ def partnership_count_cuts(sizes: Sequence[int], members: Sequence[int], council
     satisfy sum(k * n[k]) <= councils and n[k] <= members[k] // k (members[k]: councils in any size-k
     group). The LP relaxation ignores that n is whole: 30 councils sit "in 7.5 groups of four". Each
     small whole vector ``a`` gives the row a.n <= max over whole n of a.n, computed exactly here;
-    rows already implied by the per-size bounds (or multiples of another row) are left out.
+    rows already implied by the per-size bounds (or multiples of another row), and rows less than
+    MIN_CUT_STRENGTH tighter than the LP relaxation (304 councils are exactly 76 groups of four), are
+    left out.
     """
     caps = [m // k for k, m in zip(sizes, members)]
     cuts = []
@@ -161,11 +178,13 @@ def partnership_count_cuts(sizes: Sequence[int], members: Sequence[int], council
         single = [i for i, x in enumerate(a) if x]
         if len(single) == 1:  # a per-size bound; the LP already has it when k divides members[k]
             i = single[0]
-            if a[i] == 1 and members[i] % sizes[i]:
+            if a[i] == 1 and caps[i] < (1 - MIN_CUT_STRENGTH) * members[i] / sizes[i]:
                 cuts.append((a, caps[i]))
             continue
         b = _most_councils_used(a, sizes, caps, councils)
-        if b < sum(x * cap for x, cap in zip(a, caps)):
+        if b < sum(x * cap for x, cap in zip(a, caps)) and b < (1 - MIN_CUT_STRENGTH) * _fractional_most(
+            a, sizes, members, councils
+        ):
             cuts.append((a, b))
     return cuts
 
