@@ -145,6 +145,12 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     except OutputError as error:
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
     click.echo(f"Plan written to {output}: {describe(plan)}")
+    if plan.diagnosis:
+        click.echo("Why no plan meets every requirement:")
+        for finding in plan.diagnosis[:10]:
+            click.echo(f"  {finding.subject}: {finding.finding}")
+        if len(plan.diagnosis) > 10:
+            click.echo(f"  ... and {len(plan.diagnosis) - 10} more in the workbook")
     if as_json:
         click.echo(json.dumps(plan.summary()))
     sys.exit(EXIT_FOR_STATUS[plan.status])

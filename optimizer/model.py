@@ -27,7 +27,7 @@ from .candidates import Candidates
 from .inputs import Inputs
 
 # Two plans tie on an aim when they differ by at most this much (SPEC.md section 2).
-TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0}
+TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0, "saving": 1.0}  # saving: diagnosis only
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from .candidates import enumerate_candidates
+from .diagnose import diagnose
 from .inputs import Inputs
 from .model import build_model
 from .plan import Plan, make_plan
@@ -32,11 +33,16 @@ def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
         f"options ({time.perf_counter() - began:.1f} s)"
     )
     if not candidates.partnerships and not candidates.reductions:
-        return make_plan(inputs, candidates, _without_choices(inputs))
-    model = build_model(inputs, candidates)
-    progress(
-        f"model built: {len(model.problem.variables()):,} variables, {len(model.problem.constraints()):,} constraints "
-        f"({time.perf_counter() - began:.1f} s)"
-    )
-    solution = solve_model(model, progress=progress)
-    return make_plan(inputs, candidates, solution)
+        solution = _without_choices(inputs)
+    else:
+        model = build_model(inputs, candidates)
+        progress(
+            f"model built: {len(model.problem.variables()):,} variables, "
+            f"{len(model.problem.constraints()):,} constraints ({time.perf_counter() - began:.1f} s)"
+        )
+        solution = solve_model(model, progress=progress)
+    diagnosis = ()
+    if solution.status == "infeasible":
+        progress("no plan meets every requirement; working out why")
+        diagnosis = diagnose(inputs, candidates)
+    return make_plan(inputs, candidates, solution, diagnosis=diagnosis)

@@ -194,7 +194,7 @@ def _council_lines(inputs: Inputs, partnerships, reductions) -> tuple[CouncilLin
     )
 
 
-def make_plan(inputs: Inputs, candidates: Candidates, solution: Solution, notes=()) -> Plan:
+def make_plan(inputs: Inputs, candidates: Candidates, solution: Solution, notes=(), diagnosis=()) -> Plan:
     partnerships = tuple(
         sorted(
             (_partnership_line(candidates.partnerships[i]) for i in solution.partnerships),
@@ -215,4 +215,5 @@ def make_plan(inputs: Inputs, candidates: Candidates, solution: Solution, notes=
         len(candidates.partnerships),
         tuple(solution.log_tail),
         tuple(notes),
+        tuple(diagnosis),
     )

@@ -188,6 +188,8 @@ def test_hard_targets_that_cannot_be_met_exit_3_with_a_workbook(filled, tmp_path
     done = consolidate("run", filled, "-o", output, "--targets", "hard", "--json", "--quiet")
     assert done.returncode == 3, done.stderr
     assert last_json(done.stdout)["status"] == "infeasible"
+    # Eastvale's £180,000 target against the £90,000 a three-way partnership saves it
+    assert "Eastvale: target £180,000 a year; the most it can save under the constraints is £90,000" in done.stdout
     assert openpyxl.load_workbook(output)["Summary"]["B2"].value == "infeasible"
 
 
