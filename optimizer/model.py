@@ -107,9 +107,10 @@ def define_coverage(model: Model) -> None:
             covering[(council, group.service)].append((var, 1.0))
     for var, option in zip(model.reduction_vars, model.candidates.reductions):
         covering[(option.council, option.service)].append((var, 1.0))
+    # A row even for a lone option (its bound says as much): a variable in no row gets its bounds
+    # written to CBC's MPS file without a column, which CBC rejects.
     for k, terms in enumerate(covering.values()):
-        if len(terms) > 1:
-            add_row(model, f"cover{k}", terms, pulp.LpConstraintLE, 1)
+        add_row(model, f"cover{k}", terms, pulp.LpConstraintLE, 1)
 
 
 def define_staff_caps(model: Model) -> None:

@@ -15,7 +15,8 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import highspy
@@ -49,6 +50,7 @@ CBC_TERMINATION = {  # a line of CBC's log -> termination; the first that matche
     r"^Optimal - objective value": "optimal",  # no integer column left: CBC solved a plain LP
     r"^Problem is infeasible": "infeasible",  # found by CBC's presolve, before branch and bound
     r"^Pre-processing says infeasible": "infeasible",
+    r"^Problem is infeasible - tightenPrimalBounds": "infeasible",
 }
 
 
@@ -123,7 +125,7 @@ class BulkHiGHS(pulp.HiGHS):
             np.zeros(0, dtype=np.float64),
         )
         integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
-        if len(integer):
+        if len(integer) and self.mip:
             h.changeColsIntegrality(len(integer), integer, np.ones(len(integer), dtype=np.uint8))
         self._add_rows(h, lp, inf)
         if self.start:
@@ -165,9 +167,11 @@ def _log_tail(path: Path, lines: int = 15) -> list[str]:
         return []
 
 
-def solve_highs(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path) -> StageResult:
+def solve_highs(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path,
+                relax: bool = False) -> StageResult:
     solver = BulkHiGHS(
-        start=start,
+        start=None if relax else start,
+        mip=not relax,
         msg=True,  # the log goes to a file only: PuLP's msg=False would switch the log file off too
         timeLimit=max(limit, 0.01),
         gapRel=gap,
@@ -199,7 +203,8 @@ def read_cbc_log(text: str) -> tuple[str, float | None]:
     return termination, float(bound.group(1)) if bound else None
 
 
-def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path) -> StageResult:
+def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path,
+              relax: bool = False) -> StageResult:
     """CBC from PuLP's bundled binary, without its preprocessing and without a start plan.
 
     CBC 2.10.3's preprocessing (Cgl) returned a wrong "Optimal" on small instances of this model
@@ -209,6 +214,7 @@ def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PuLP 3 warns that PuLP 4 drops the bundled CBC; pinned below 4
         solver = pulp.PULP_CBC_CMD(
+            mip=not relax,
             msg=False,
             timeLimit=max(limit, 0.01),
             gapRel=gap,
@@ -222,6 +228,10 @@ def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as exc:
+        # CBC writes no solution file when its bound tightening proves infeasibility; its log says so
+        termination, _ = read_cbc_log(log.read_text(errors="replace") if log.exists() else "")
+        if termination == "infeasible":
+            return StageResult(aim.name, "infeasible", False, seconds=time.perf_counter() - began)
         raise SolverError(f"CBC failed: {exc}") from exc
     termination, bound = read_cbc_log(log.read_text(errors="replace"))
     has_plan = termination != "infeasible" and problem.sol_status in (
@@ -256,6 +266,70 @@ def _stage(aim: Aim, termination: str, has_plan: bool, bound: float | None, gap:
 
 BACKENDS: dict[str, Callable[..., StageResult]] = {"highs": solve_highs, "cbc": solve_cbc}
 
+QUICK_SHARE = 0.25  # of an aim's time, for the plan built from the LP's columns
+
+
+@contextmanager
+def only(model: Model, allowed: set[str]):
+    """Solve with every decision outside ``allowed`` held at 0; bounds restored afterwards."""
+    held = [v for v in model.decisions if v.name not in allowed and (v.lowBound or 0) == 0]
+    saved = [v.upBound for v in held]
+    for v in held:
+        v.upBound = 0
+    try:
+        yield
+    finally:
+        for v, upper in zip(held, saved):
+            v.upBound = upper
+
+
+def solve_aim(model: Model, aim: Aim, backend, limit: float, gap: float, start, log: Path) -> StageResult:
+    """One aim, LP first: the root LP usually proves the optimum; the hard part is finding the plan.
+
+    1. The LP relaxation gives a bound and, for every column, a reduced cost.
+    2. A MIP over the columns the LP uses (and the previous plan's) finds a plan quickly.
+    3. A column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this
+       one (every plan using it is worse by more than the gap), so it is held at 0; the solver
+       then finishes on the rest, from the quick plan. If plan and bound already meet, it is done.
+    Steps 2-3 only remove columns that cannot matter, so the answer and its proof are exact.
+    """
+    began = time.perf_counter()
+    left = lambda: max(0.01, limit - (time.perf_counter() - began))  # noqa: E731
+    relaxed = backend(model.problem, aim, left(), gap, None, log, relax=True)
+    if not relaxed.has_plan or relaxed.termination != "optimal":
+        return backend(model.problem, aim, left(), gap, start, log)  # let the MIP say why
+    lowest = aim.sign * relaxed.value  # the LP bound, in the units the solver minimises
+    reduced = {v.name: v.dj or 0.0 for v in model.decisions}
+    used = {v.name for v in model.decisions if (v.varValue or 0.0) > 1e-6}
+    used |= {name for name, x in (start or {}).items() if x > 0.5}
+    try:
+        with only(model, used):
+            quick = backend(model.problem, aim, left() * QUICK_SHARE, gap, start, log)
+    except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
+        quick = StageResult(aim.name, "error", False)
+    if not quick.has_plan:
+        final = backend(model.problem, aim, left(), gap, start, log)
+        return _tighter(final, aim, lowest, time.perf_counter() - began)
+    plan, found = _plan_values(model), aim.sign * quick.value
+    slack = found - lowest
+    if slack <= max(aim.tie, gap * abs(found)):
+        return replace(quick, termination="optimal", bound=aim.sign * lowest, seconds=time.perf_counter() - began)
+    margin = slack + aim.tie + 1e-9 * max(1.0, abs(found))
+    worth_keeping = {name for name, cost in reduced.items() if cost <= margin} | used
+    with only(model, worth_keeping):
+        final = backend(model.problem, aim, left(), gap, plan, log)
+    if not final.has_plan:  # kept the quick plan: put its values back
+        for v in model.decisions:
+            v.varValue = plan.get(v.name, 0.0)
+        final = replace(quick, termination=final.termination)
+    return _tighter(final, aim, lowest, time.perf_counter() - began)
+
+
+def _tighter(stage: StageResult, aim: Aim, lowest: float, seconds: float) -> StageResult:
+    """The better of the solver's bound and the LP's, in the aim's own sign."""
+    bounds = [lowest] + ([aim.sign * stage.bound] if stage.bound is not None else [])
+    return replace(stage, bound=aim.sign * max(bounds), seconds=seconds)
+
 
 def _plan_values(model: Model) -> dict[str, float]:
     return {v.name: round(v.varValue or 0.0) for v in model.decisions}
@@ -284,7 +358,7 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
                 continue
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             model.problem.setObjective(aim.expression)
-            stage = backend(model.problem, aim, remaining, settings.mip_gap, plan or start, log)
+            stage = solve_aim(model, aim, backend, remaining, settings.mip_gap, plan or start, log)
             stages.append(stage)
             if not stage.has_plan:
                 break
