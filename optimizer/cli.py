@@ -121,7 +121,7 @@ def describe(plan) -> str:
               help="soft: miss a target by as little as possible; hard: every target must be met [Settings, else soft].")
 @click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the Summary as one JSON object on the last line.")
-@click.option("--quiet", is_flag=True, help="Print no progress messages.")
+@click.option("--quiet", is_flag=True, help="Print no progress messages (none are printed when not on a terminal).")
 def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets, force, as_json, quiet) -> None:
     """Find the best sharing plan for the councils in INPUT and write it to a new workbook."""
     from .pipeline import optimise
@@ -136,7 +136,9 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     inputs = load(input_path)
     settings = inputs.settings.override(solver=solver, time_limit_s=time_limit, mip_gap=gap, targets=targets)
     inputs = inputs.with_settings(settings)
-    progress = (lambda _msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+    # progress is for a person watching: not with --quiet, nor when standard error is a file or a pipe
+    show = not quiet and sys.stderr.isatty()
+    progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
     try:
         plan = optimise(inputs, progress=progress)
         write_plan(plan, output, force=force, input_path=input_path)

@@ -168,10 +168,13 @@ def _log_tail(path: Path, lines: int = 15) -> list[str]:
 
 
 def solve_highs(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path,
-                relax: bool = False) -> StageResult:
+                relax: bool = False, progress: Callable[[str], None] | None = None,
+                proven: float = -math.inf) -> StageResult:
+    watch = {} if relax or progress is None else _watch_progress(aim, progress, proven)
     solver = BulkHiGHS(
         start=None if relax else start,
         mip=not relax,
+        **watch,
         msg=True,  # the log goes to a file only: PuLP's msg=False would switch the log file off too
         timeLimit=max(limit, 0.01),
         gapRel=gap,
@@ -193,6 +196,39 @@ def solve_highs(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, sta
     return _stage(aim, termination, has_plan, bound, gap, time.perf_counter() - began)
 
 
+PROGRESS_EVERY_S = 10.0  # between bound reports; every better plan is reported at once
+
+
+def _figure(aim: Aim, x: float) -> str:
+    return f"{x:,.3f}" if aim.name == "impact" else f"£{x:,.0f}"
+
+
+def _watch_progress(aim: Aim, progress: Callable[[str], None], proven: float = -math.inf) -> dict:
+    """HiGHS callbacks reporting each better plan, and the bound now and then, in the aim's own terms.
+
+    ``proven`` is a bound known before this solve (the LP's), in the units the solver minimises.
+    """
+    last = {"at": -PROGRESS_EVERY_S}
+
+    def report(kind, _message, out, _in, _data):
+        improving = kind == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
+        if not improving and out.running_time - last["at"] < PROGRESS_EVERY_S:
+            return
+        plan, bound = out.mip_primal_bound, max(out.mip_dual_bound, proven)
+        if not (math.isfinite(plan) and math.isfinite(bound)):
+            return
+        last["at"] = out.running_time
+        gap = abs(plan - bound) / max(abs(plan), 1e-9)
+        progress(f"  {aim.name.replace('_', ' ')}: best plan {_figure(aim, aim.sign * plan)}, "
+                 f"bound {_figure(aim, aim.sign * bound)}, gap {gap:.2%} ({out.running_time:.0f} s)")
+
+    return {
+        "callbackTuple": (report, None),
+        "callbacksToActivate": [highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution,
+                                highspy.cb.HighsCallbackType.kCallbackMipLogging],
+    }
+
+
 _CBC_NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?)"
 
 
@@ -204,7 +240,8 @@ def read_cbc_log(text: str) -> tuple[str, float | None]:
 
 
 def solve_cbc(problem: pulp.LpProblem, aim: Aim, limit: float, gap: float, start, log: Path,
-              relax: bool = False) -> StageResult:
+              relax: bool = False, progress: Callable[[str], None] | None = None,
+              proven: float = -math.inf) -> StageResult:
     """CBC from PuLP's bundled binary, without its preprocessing and without a start plan.
 
     CBC 2.10.3's preprocessing (Cgl) returned a wrong "Optimal" on small instances of this model
@@ -283,7 +320,8 @@ def only(model: Model, allowed: set[str]):
             v.upBound = upper
 
 
-def solve_aim(model: Model, aim: Aim, backend, limit: float, gap: float, start, log: Path) -> StageResult:
+def solve_aim(model: Model, aim: Aim, backend, limit: float, gap: float, start, log: Path,
+              progress: Callable[[str], None] | None = None) -> StageResult:
     """One aim, LP first: the root LP usually proves the optimum; the hard part is finding the plan.
 
     1. The LP relaxation gives a bound and, for every column, a reduced cost.
@@ -316,8 +354,12 @@ def solve_aim(model: Model, aim: Aim, backend, limit: float, gap: float, start, 
         return replace(quick, termination="optimal", bound=aim.sign * lowest, seconds=time.perf_counter() - began)
     margin = slack + aim.tie + 1e-9 * max(1.0, abs(found))
     worth_keeping = {name for name, cost in reduced.items() if cost <= margin} | used
+    progress and progress(
+        f"  {aim.name.replace('_', ' ')}: LP bound {_figure(aim, aim.sign * lowest)}, first plan "
+        f"{_figure(aim, quick.value)}; searching {len(worth_keeping):,} of {len(reduced):,} options"
+    )
     with only(model, worth_keeping):
-        final = backend(model.problem, aim, left(), gap, plan, log)
+        final = backend(model.problem, aim, left(), gap, plan, log, progress=progress, proven=lowest)
     if not final.has_plan:  # kept the quick plan: put its values back
         for v in model.decisions:
             v.varValue = plan.get(v.name, 0.0)
@@ -358,7 +400,7 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
                 continue
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             model.problem.setObjective(aim.expression)
-            stage = solve_aim(model, aim, backend, remaining, settings.mip_gap, plan or start, log)
+            stage = solve_aim(model, aim, backend, remaining, settings.mip_gap, plan or start, log, progress)
             stages.append(stage)
             if not stage.has_plan:
                 break

@@ -211,11 +211,35 @@ def test_bad_options_exit_2(filled, tmp_path, args):
     assert not output.exists()
 
 
-def test_quiet_prints_only_the_result(filled, tmp_path):
-    loud = consolidate("run", filled, "-o", tmp_path / "a.xlsx")
-    quiet = consolidate("run", filled, "-o", tmp_path / "b.xlsx", "--quiet")
-    assert "candidate partnerships" in loud.stderr
-    assert quiet.stderr == ""
+def on_terminal(*args) -> str:
+    """Run consolidate with standard error on a pseudo-terminal, as a person at a terminal sees it."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    done = subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=follower, text=True, timeout=600)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes once everything written to it has been read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert done.returncode == 0
+    return b"".join(chunks).decode()
+
+
+def test_progress_on_a_terminal_only(filled, tmp_path):
+    shown = on_terminal("run", filled, "-o", tmp_path / "a.xlsx")
+    assert "4 candidate partnerships" in shown and "solving aim 1 of 2: shortfall" in shown
+    assert on_terminal("run", filled, "-o", tmp_path / "b.xlsx", "--quiet") == ""
+    piped = consolidate("run", filled, "-o", tmp_path / "c.xlsx")
+    assert piped.stderr == "" and "Plan written" in piped.stdout
 
 
 def test_shipped_example_is_optimal(tmp_path):
