@@ -21,10 +21,14 @@ from . import schema
 from .files import save_workbook
 from .schema import Column, Sheet, match_name, normalise
 
-HEADER_FONT = Font(bold=True)
+# A font without a name shows as the reader's default (a serif in LibreOffice): name the workbook's own.
+HEADER_FONT = Font(name="Calibri", bold=True)
 HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
 SOURCE_COLUMNS = ("topic", "figure", "source")
 LAST_ROW = 1_048_576  # Excel's last row: dropdowns cover rows the user adds
+# Columns that name a council: a dropdown of the Councils sheet's names, as long as that list is.
+COUNCIL_COLUMNS = {("Services", "council"), ("Reductions", "council"), ("Rules", "council_a"), ("Rules", "council_b")}
+COUNCIL_NAMES = "OFFSET(Councils!$A$2,0,0,MAX(1,COUNTA(Councils!$A:$A)-1),1)"
 
 GUIDE_INTRO = (
     "Fill in one row per item on each sheet. Councils, Services and Sharing are required; the other "
@@ -83,6 +87,8 @@ def build_input_workbook(
             _write_table(worksheet, sheet, rows_by_sheet.get(sheet.name, []))
     if sources is not None:
         _write_sources(workbook.create_sheet("Sources"), list(sources))
+    for worksheet in workbook.worksheets:
+        _print_setup(worksheet)
     workbook.active = 0
     return workbook
 
@@ -138,6 +144,17 @@ def _write_header(worksheet: Worksheet, headers: list[str]) -> None:
     worksheet.freeze_panes = "A2"
 
 
+def _print_setup(worksheet: Worksheet) -> None:
+    """Landscape, one page wide, the header row on every page: a sheet prints the way it reads."""
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    worksheet.page_setup.fitToWidth = 1
+    worksheet.page_setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if worksheet.title != "Guide":
+        worksheet.print_title_rows = "1:1"
+
+
 def _fit_widths(worksheet: Worksheet, minimum: int = 10, maximum: int = 50) -> None:
     for cells in worksheet.iter_cols():
         longest = max((len(_shown(c.value)) for c in cells if c.value is not None), default=0)
@@ -153,9 +170,11 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _dropdown(worksheet: Worksheet, choices: Iterable[str], cells: str, hint: str) -> None:
+def _dropdown(worksheet: Worksheet, choices: Iterable[str] | str, cells: str, hint: str) -> None:
+    """A list to pick from: fixed ``choices``, or a formula giving a range (e.g. the councils' names)."""
+    formula = choices if isinstance(choices, str) else f'"{",".join(choices)}"'
     # A warning, not a stop: other accepted spellings (y, TRUE, 1...) can still be typed.
-    validation = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True,
+    validation = DataValidation(type="list", formula1=formula, allow_blank=True,
                                 showErrorMessage=True, errorStyle="warning", error=hint)
     validation.add(cells)
     worksheet.add_data_validation(validation)
@@ -178,6 +197,8 @@ def _write_table(worksheet: Worksheet, sheet: Sheet, rows: list[Mapping[str, Any
         letter = get_column_letter(col)
         worksheet.column_dimensions[letter].number_format = column.format  # for rows typed in later
         choices = ("yes", "no") if column.kind == "yesno" else column.choices
+        if (sheet.name, column.name) in COUNCIL_COLUMNS:
+            choices = COUNCIL_NAMES
         if choices:
             _dropdown(worksheet, choices, f"{letter}2:{letter}{LAST_ROW}",
                       f"{column.header}: expected {column.expectation}")
@@ -195,6 +216,8 @@ def _write_settings(worksheet: Worksheet, rows: list[Mapping[str, Any]]) -> None
         put(worksheet.cell(r, 3), f"{setting.description} Default: {setting.default_description}.")
         if setting.choices:
             _dropdown(worksheet, setting.choices, f"B{r}", f"{setting.header}: expected {setting.expectation}")
+    _dropdown(worksheet, [s.header for s in schema.SETTINGS_LIST], f"A2:A{LAST_ROW}",
+              "Setting: expected one of the settings listed in the Guide")
     _fit_widths(worksheet, maximum=100)
 
 
@@ -220,7 +243,7 @@ def _write_sources(worksheet: Worksheet, rows: list[Mapping[str, Any]]) -> None:
 def _write_guide(worksheet: Worksheet, *, with_sources: bool) -> None:
     worksheet.title = "Guide"
     put(worksheet.cell(1, 1), "Shared-services optimiser: input workbook")
-    worksheet.cell(1, 1).font = Font(bold=True, size=14)
+    worksheet.cell(1, 1).font = Font(name="Calibri", bold=True, size=14)
     for r, line in enumerate(GUIDE_INTRO, start=2):
         put(worksheet.cell(r, 1), line)
     row = len(GUIDE_INTRO) + 3
@@ -236,6 +259,9 @@ def _write_guide(worksheet: Worksheet, *, with_sources: bool) -> None:
             worksheet.cell(row, col).alignment = Alignment(wrap_text=col == len(GUIDE_COLUMNS), vertical="top")
         if line[1] == "":
             worksheet.cell(row, 1).font = HEADER_FONT
+        lines = -(-len(line[-1]) // int(GUIDE_COLUMNS[-1][1] * 1.1))  # wrapped rows do not grow by themselves
+        if lines > 1:
+            worksheet.row_dimensions[row].height = 15 * lines
 
 
 def _guide_lines(with_sources: bool) -> list[tuple[str, ...]]:

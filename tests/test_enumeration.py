@@ -29,7 +29,7 @@ MONEY = 0.01
 
 
 def sheet_rows(path, title) -> list[dict]:
-    sheet = openpyxl.load_workbook(path, read_only=True)[title]
+    sheet = openpyxl.load_workbook(path, read_only=True, data_only=True)[title]  # totals are formulas
     header, *rows = sheet.iter_rows(values_only=True)
     return [dict(zip(header, row)) for row in rows if any(v is not None for v in row)]
 
