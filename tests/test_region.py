@@ -1,0 +1,36 @@
+"""A whole region, imported from the official outturn, proven optimal by both solvers, which must agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optimizer.model import TIE
+from optimizer.pipeline import optimise
+from optimizer.validate import load_workbook_inputs
+
+WEST_MIDLANDS = Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx"
+
+
+@pytest.fixture(scope="module")
+def plans():
+    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+    return {solver: optimise(inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=300)))
+            for solver in ("highs", "cbc")}
+
+
+def test_both_solvers_prove_the_region_optimal(plans):
+    for solver, plan in plans.items():
+        assert plan.status == "optimal", (solver, plan.stages)
+        assert plan.candidate_count > 5000  # every candidate, not a sample
+
+
+def test_both_solvers_agree_on_every_aim(plans):
+    highs, cbc = plans["highs"], plans["cbc"]
+    assert [s.aim for s in highs.stages] == [s.aim for s in cbc.stages] == ["shortfall", "impact", "net_benefit"]
+    for a, b in zip(highs.stages, cbc.stages):
+        # each is within mip_gap of the optimum, so they may differ by at most twice that
+        allowed = TIE[a.aim] + 2 * 1e-4 * abs(a.value)
+        assert a.value == pytest.approx(b.value, abs=allowed), a.aim
+    assert highs.total_shortfall == pytest.approx(cbc.total_shortfall, abs=TIE["shortfall"])
