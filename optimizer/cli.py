@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .files import OutputError, check_output_path
 from .inputs import InputError, Problem
+from .xlsx_package import UnsafeXmlParser
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 EXIT_FOR_STATUS = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_PLAN}
@@ -124,16 +125,16 @@ def describe(plan) -> str:
 @click.option("--quiet", is_flag=True, help="Print no progress messages (none are printed when not on a terminal).")
 def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets, force, as_json, quiet) -> None:
     """Find the best sharing plan for the councils in INPUT and write it to a new workbook."""
-    from .pipeline import optimise
-    from .report import write_plan
-    from .solve import SolverError
-
     output = output or default_output(input_path)
     try:
         check_output_path(output, force=force, inputs=[input_path])  # before the solve, not after
     except OutputError as error:
         fail(EXIT_INPUT, str(error))
     inputs = load(input_path)
+    from .pipeline import optimise  # the solvers load only for a workbook worth solving
+    from .report import write_plan
+    from .solve import SolverError
+
     settings = inputs.settings.override(solver=solver, time_limit_s=time_limit, mip_gap=gap, targets=targets)
     inputs = inputs.with_settings(settings)
     # progress is for a person watching: not with --quiet, nor when standard error is a file or a pipe
@@ -203,6 +204,8 @@ def main() -> None:
         sys.exit(EXIT_INPUT)
     except click.exceptions.Abort:
         fail(EXIT_ERROR, "Stopped; nothing was written.")
+    except UnsafeXmlParser as error:
+        fail(EXIT_ERROR, f"{error}\nNothing was read or written.")
     except SystemExit:
         raise
     except Exception as error:  # noqa: BLE001 - the last line of defence

@@ -6,8 +6,13 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
-from openpyxl import Workbook
+
+class Savable(Protocol):
+    """Anything that writes itself to a path: an openpyxl Workbook, or finished workbook bytes."""
+
+    def save(self, filename: str | Path) -> None: ...
 
 
 class OutputError(Exception):
@@ -18,11 +23,14 @@ class OutputError(Exception):
         self.usage = usage
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: also through a symlink, a hard link or `x/../`."""
     try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
+        if os.path.samefile(a, b):  # same device and inode: catches links of every kind
+            return True
+    except OSError:  # one of them does not exist (yet)
+        pass
+    return a.resolve() == b.resolve()
 
 
 def _umask() -> int:
@@ -32,35 +40,61 @@ def _umask() -> int:
 
 
 def check_output_path(path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> None:
-    """Refuse, before any work is done, an output that would lose something."""
+    """Refuse, before any work is done, an output that would lose something or cannot be written."""
+    path = Path(path)
     for source in inputs:
-        if _same_file(path, Path(source)) or path.resolve() == Path(source).resolve():
+        if same_file(path, Path(source)):
             raise OutputError(f"{path}: this is the input workbook; choose another output file (-o)")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder, not a file; give a file name such as {path / 'plan.xlsx'}")
     if path.exists() and not force:
         raise OutputError(f"{path}: the file exists already; use --force to replace it, or choose another name")
-    if path.exists() and path.is_dir():
-        raise OutputError(f"{path}: is a folder, not a file")
+    _check_folder(path)
 
 
-def save_workbook(workbook: Workbook, path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> Path:
-    """Save via a temporary file in the same folder, then rename: readers never see half a file."""
+def _check_folder(path: Path) -> None:
+    """The nearest existing folder above ``path`` must be a folder we may write in."""
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: '{folder}' is a file, not a folder; choose another output path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: the folder '{folder}' cannot be written to; choose another output path")
+
+
+def save_workbook(workbook: Savable, path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> Path:
+    """Save via a temporary file in the same folder, then rename: readers never see half a file.
+
+    The rename is atomic, so the target is either untouched or complete; on any failure, and on
+    Ctrl-C, the temporary file is removed and the target is left as it was.
+    """
     path = Path(path)
     inputs = list(inputs)
     check_output_path(path, force=force, inputs=inputs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(handle)
-    temp = Path(temp_name)
+    temp: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
+        temp = Path(temp_name)
+        os.close(handle)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; a plan is an ordinary file
         workbook.save(temp)
         check_output_path(path, force=force, inputs=inputs)  # still true after the (possibly long) save?
         os.replace(temp, path)
-    except PermissionError as exc:
-        raise OutputError(
-            f"{path}: cannot be written ({exc.strerror}); if it is open in Excel, close it and run again",
-            usage=False,
-        ) from None
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)  # after os.replace it is gone already
     return path
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, PermissionError):  # on Windows, also what a file open in Excel gives
+        return OutputError(f"{path}: cannot be written ({reason}); if it is open in Excel, close it and run again",
+                           usage=False)
+    return OutputError(f"{path}: cannot be written ({reason}); nothing was written", usage=False)

@@ -23,6 +23,13 @@ _SEPARATORS = re.compile(r"[\s_\-]+")
 _SPACES = re.compile(r"\s+")
 
 
+# No figure in a council workbook comes near a trillion (all UK public spending is about £1.2
+# trillion a year): beyond it a value is a slip (wrong units, stray digits). It must be refused,
+# not solved: a solver's tolerances are fixed (about 1e-6), so figures of 1e300 beside fractions
+# break its arithmetic (the property tests made HiGHS fail on an annual cost of 1e300).
+PLAUSIBLE_LIMIT = 1e12
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a sheet (or one setting of ``Settings``)."""
@@ -42,6 +49,10 @@ class Column:
     example: Any = None
     number_format: str | None = None  # overrides the kind's format in the template
     default_text: str = ""  # how the guide states the default when it is not a plain value
+    # Validation only: a value beyond this is a slip (wrong units, a stray digit) and would wreck the
+    # solver's arithmetic; None takes PLAUSIBLE_LIMIT.
+    largest: float | None = None
+    unread: bool = False  # validation only: written for people (e.g. a description), never checked or used
 
     @property
     def header(self) -> str:
@@ -86,6 +97,10 @@ class Column:
         if high is not None:
             return f"{'<' if self.below_maximum else '≤'} {format_number(high)}"
         return ""
+
+    @property
+    def plausible_limit(self) -> float:
+        return PLAUSIBLE_LIMIT if self.largest is None else self.largest
 
     def in_range(self, value: float) -> bool:
         low, high = self.minimum, self.maximum
@@ -330,7 +345,8 @@ SETTINGS_LIST = (
            "hard: every target must be met, else the run is infeasible.", choices=("soft", "hard"),
            default="soft"),
     Column("horizon_years", "number", "Horizon", "Years over which annual savings are counted against "
-           "one-off costs.", unit="years", minimum=0.0, above_minimum=True, default=5.0),
+           "one-off costs.", unit="years", minimum=0.0, above_minimum=True, default=5.0,
+           largest=1000.0),  # it multiplies every annual saving in the objective
     money("investment_budget", "Investment budget", "Cap on the total one-off cost of the plan.",
           minimum=0.0),
     Column("max_payback_years", "number", "Max payback", "A partnership or reduction whose one-off cost "
@@ -350,7 +366,7 @@ SETTINGS = Sheet(
     (
         text("setting", "Setting", "One of the settings listed here.", required=True),
         Column("value", "any", "Value", "Its value.", default_text="blank = the default"),
-        text("description", "Description", "What the setting means (not read)."),
+        text("description", "Description", "What the setting means (not read).", unread=True),
     ),
     optional=True,
 )

@@ -17,7 +17,6 @@ import io
 import math
 import re
 import warnings
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -27,7 +26,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from . import schema
+from . import schema, xlsx_package
 from .inputs import (
     Council,
     InputError,
@@ -41,6 +40,7 @@ from .inputs import (
     SharingTerms,
 )
 from .schema import Column, Sheet, closest, match_name, normalise
+from .xlsx_package import SAVE_AS, SheetLayout
 
 SHEET_ORDER = {sheet.name: index for index, sheet in enumerate(schema.SHEETS)}
 
@@ -73,6 +73,8 @@ class Uncalculated:
 class RawSheet:
     title: str
     rows: list[list[Any]]  # cell values, with ExcelError / Uncalculated markers
+    state: str = "visible"  # or "hidden", "veryHidden"
+    layout: SheetLayout = SheetLayout()
 
 
 @dataclass(frozen=True)
@@ -81,82 +83,125 @@ class Source:
     sha256: str
     titles: list[str]  # every worksheet, in workbook order
     sheets: dict[str, RawSheet]  # the ones asked for, by title
-
-
-_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_SAVE_AS = "open it in Excel and save it as an Excel Workbook (.xlsx)"
+    chart_sheets: tuple[str, ...] = ()  # sheets holding only a chart: never a table
+    notes: tuple[str, ...] = ()  # about the whole workbook (macros, external links)
 
 
 def open_workbook(path: str | Path, wanted: Callable[[str], bool] = lambda title: True) -> Source:
-    """Read the cell values of the ``wanted`` sheets; any unreadable file is one clear problem.
+    """Read the cell values of the ``wanted`` sheets; any unreadable or hostile file is one clear problem.
 
-    This is the only function that parses the file, so limits against hostile files belong here.
+    This is the only function that parses the file. Before openpyxl parses anything, the file is
+    identified and the zip directory, the parts' DTDs and the wanted sheets' sizes are checked
+    against the limits in ``xlsx_package``.
     """
+    xlsx_package.ensure_safe_xml_parser()
     path = Path(path)
-    data = _read_bytes(path)
-    values = _load(path, data, data_only=True)
-    try:
-        formulas = _load(path, data, data_only=False)  # to tell 'formula never calculated' from blank
+    data = xlsx_package.read_file(path)
+    with xlsx_package.identify(path, data) as archive:
+        xlsx_package.scan_parts(path, archive)
+        notes = xlsx_package.package_notes(archive, path.suffix)
+        values = _load(path, data, data_only=True)
         try:
-            sheets = {
-                ws.title: RawSheet(ws.title, _merge_rows(ws, formula_ws))
-                for ws, formula_ws in zip(values.worksheets, formulas.worksheets)
-                if wanted(ws.title)
-            }
+            sheets = _guarded(path, lambda: _read_sheets(path, archive, data, values, wanted))
+            titles = [ws.title for ws in values.worksheets]
+            charts = tuple(cs.title for cs in values.chartsheets)
         finally:
-            formulas.close()
+            values.close()
+    return Source(path.name, hashlib.sha256(data).hexdigest(), titles, sheets, charts, tuple(notes))
+
+
+def _read_sheets(path: Path, archive, data: bytes, values, wanted: Callable[[str], bool]) -> dict[str, RawSheet]:
+    chosen = [ws for ws in values.worksheets if wanted(ws.title)]
+    layouts = _layouts(path, archive, chosen)  # sizes checked before any sheet is parsed
+    formulas = _load(path, data, data_only=False)  # to tell 'formula never calculated' from blank
+    try:
+        by_title = {ws.title: ws for ws in formulas.worksheets}
+        budget = _CellBudget(path)
+        return {ws.title: RawSheet(ws.title, _merge_rows(ws, by_title[ws.title], budget), ws.sheet_state,
+                                   layouts[ws.title])
+                for ws in chosen}
+    finally:
+        formulas.close()
+
+
+def _layouts(path: Path, archive, worksheets) -> dict[str, SheetLayout]:
+    layouts, cells_left = {}, xlsx_package.MAX_CELLS
+    for ws in worksheets:
+        member = getattr(ws, "_worksheet_path", None)  # openpyxl's read-only sheet knows its part
+        try:
+            layout = xlsx_package.sheet_layout(archive, member, cells_left) if member else SheetLayout()
+        except xlsx_package.SheetRefused as refused:
+            raise xlsx_package.file_problem(path, f"the sheet '{ws.title}' {refused}; it was not read") from None
+        layouts[ws.title] = layout
+        cells_left -= layout.cells
+    return layouts
+
+
+def _guarded(path: Path, read: Callable[[], Any]) -> Any:
+    """Run ``read``; a failure inside a valid zip (a damaged or crafted sheet) becomes one problem."""
+    try:
+        return read()
     except InputError:
         raise
-    except Exception as exc:  # a damaged sheet inside a valid zip
-        raise _file_error(path, f"could not be read as a workbook ({_reason(exc)}); {_SAVE_AS}") from None
-    finally:
-        values.close()
-    titles = [ws.title for ws in values.worksheets]
-    return Source(path.name, hashlib.sha256(data).hexdigest(), titles, sheets)
+    except Exception as exc:  # openpyxl raises many kinds (KeyError, ValueError, XML errors...)
+        raise xlsx_package.file_problem(path, _unreadable(exc)) from None
 
 
-def _file_error(path: Path, message: str) -> InputError:
-    return InputError([Problem(str(path), message)])
+def _unreadable(exc: BaseException) -> str:
+    if _is_defused_refusal(exc):  # the inner defence: defusedxml met a DTD the scan did not see
+        return ("declares XML entities, which no spreadsheet program writes and which is how XML entity "
+                f"attacks work; it was not opened. If it is genuine, {SAVE_AS} again")
+    return f"could not be read as a workbook ({_reason(exc)}); {SAVE_AS}"
+
+
+def _is_defused_refusal(exc: BaseException | None) -> bool:
+    from defusedxml import DefusedXmlException
+
+    while exc is not None:  # openpyxl re-raises parse errors as ValueError 'from' the original
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _reason(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise _file_error(path, "file not found; check the folder and file name")
-    if path.is_dir():
-        raise _file_error(path, "is a folder, not a workbook file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _file_error(path, f"cannot be read ({exc.strerror}); if it is open in another program, "
-                                "close it and try again") from None
-    if not data:
-        raise _file_error(path, "the file is empty; give an Excel workbook (.xlsx), "
-                                "e.g. one made with `consolidate template`")
-    if data.startswith(_OLE_SIGNATURE):
-        raise _file_error(path, "is an old-style Excel .xls file or a password-protected workbook; "
-                                f"{_SAVE_AS}, without a password")
-    if not zipfile.is_zipfile(io.BytesIO(data)):  # .xlsx files are zip archives; CSV, HTML, text are not
-        raise _file_error(path, f"is not an Excel workbook (.xlsx); {_SAVE_AS}")
-    return data
-
-
 def _load(path: Path, data: bytes, *, data_only: bool):
-    try:
+    def load():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops; irrelevant here
-            return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
-    except Exception as exc:  # openpyxl raises many kinds (KeyError, BadZipFile, XML errors...)
-        raise _file_error(path, f"is not a readable Excel workbook ({_reason(exc)}); {_SAVE_AS}") from None
+            # keep_links=False: external links are noted from the zip, never parsed; keep_vba stays
+            # False, so macros are neither loaded nor kept.
+            return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False)
+
+    return _guarded(path, load)
 
 
-def _merge_rows(values_ws, formula_ws) -> list[list[Any]]:
+class _CellBudget:
+    """The cells read so far, in all sheets: openpyxl pads each row to its last cell, which the size
+    check before parsing cannot see (one value in column XFD makes a row of 16,384 cells)."""
+
+    def __init__(self, path: Path):
+        self.path, self.left = path, xlsx_package.MAX_CELLS
+
+    def spend(self, title: str, row_number: int, cells: int) -> None:
+        self.left -= cells
+        if self.left < 0 or row_number > xlsx_package.MAX_ROWS:
+            raise xlsx_package.file_problem(
+                self.path, f"the sheet '{title}' goes beyond the {xlsx_package.MAX_CELLS:,} cells and "
+                           f"{xlsx_package.MAX_ROWS:,} rows the optimiser reads (at row {row_number:,}); delete "
+                           "unused rows and columns (Ctrl+End shows the last cell Excel keeps)")
+
+
+def _merge_rows(values_ws, formula_ws, budget: _CellBudget) -> list[list[Any]]:
     for ws in (values_ws, formula_ws):
         ws.reset_dimensions()  # the stored size can be wrong; read every cell there is
-    rows = [[_cell_value(cell) for cell in row] for row in values_ws.iter_rows()]
+    rows = []
+    for number, row in enumerate(values_ws.iter_rows(), start=1):
+        budget.spend(values_ws.title, number, len(row))
+        rows.append([_cell_value(cell) for cell in row])
     for r, formula_row in enumerate(formula_ws.iter_rows()):
         for c, cell in enumerate(formula_row):
             formula = _formula_text(cell)
@@ -212,7 +257,8 @@ class Loc:
 
     @property
     def key(self) -> tuple[int, int, int]:
-        return SHEET_ORDER.get(self.sheet, len(SHEET_ORDER)), self.row, self.col
+        order = SHEET_ORDER.get(self.sheet, len(SHEET_ORDER)) if self.sheet else -1  # whole workbook first
+        return order, self.row, self.col
 
 
 @dataclass
@@ -246,58 +292,86 @@ class Invalid(Exception):
     """A cell value that cannot be used; the message says what was expected and what was found."""
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # zero-width, pasted from web pages
+
+
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not value.translate(_INVISIBLE).strip())
 
 
 def clean_name(text: str) -> str:
     """Names match after trimming and collapsing inner spaces (non-breaking ones too)."""
-    return " ".join(str(text).split())
+    return " ".join(str(text).translate(_INVISIBLE).split())
 
 
 def shown(value: Any) -> str:
-    """A found value, as the user would recognise it."""
+    """A found value, as the user would recognise it (long text cut short)."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
-        return schema.format_number(value) if math.isfinite(value) else str(value)
+        number = finite(value)
+        if number is None:  # inf, nan, or an integer beyond any float
+            return f"a {len(str(abs(value)))}-digit number" if isinstance(value, int) else str(value)
+        return schema.format_number(number) if abs(number) < 1e15 else f"{number:.6g}"
     if isinstance(value, (datetime, date, time, timedelta)):
         return f"a date or time ({value})"
-    return f"'{str(value).strip()}'"
+    return f"'{_cut(str(value).strip(), 80)}'"
+
+
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else f"{text[:length - 1]}…"
+
+
+def finite(value: int | float) -> float | None:
+    """The number as a float, or None when it is infinite, not a number or too big for a float."""
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+_SPACE_GROUPED = re.compile(r"[+-]?\d{1,3}([ \u00a0\u202f\u2009]\d{3})+(\.\d*)?")  # 1 200 000, as typed in Europe
+_MULTIPLIERS = {"k": 1e3, "m": 1e6, "bn": 1e9}  # £250k, £1.2m, £3bn: how UK finance writes money
+_MULTIPLIED = re.compile(r"(?P<number>.*?\d)\s*(?P<unit>k|m|bn)", re.IGNORECASE)
 
 
 def to_number(value: Any, *, pounds: bool = False, percent: bool = False) -> float | None:
-    """A number from a cell, accepting text like ` 1,200 `, `£1,200` and (for fractions) `12%`."""
+    """A number from a cell, accepting text like ` 1,200 `, `£1,200`, `£1.2m` and (for fractions) `12%`."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+        return finite(value)
     if not isinstance(value, str):
         return None
-    text = value.strip()
-    scale = 1.0
+    text = value.strip().replace("\u2212", "-")  # the minus sign copied from web pages
+    factor, divisor = 1.0, 1.0
     if percent and text.endswith("%"):
-        text, scale = text[:-1].strip(), 100.0
+        text, divisor = text[:-1].strip(), 100.0
     if pounds:
         text = re.sub(r"^([+-]?)\s*£\s*", r"\1", text)
+        multiplied = _MULTIPLIED.fullmatch(text)
+        if multiplied:
+            text, factor = multiplied["number"], _MULTIPLIERS[multiplied["unit"].lower()]
     if _GROUPED.fullmatch(text):  # thousands separators only; `1,5` stays ambiguous
         text = text.replace(",", "")
+    elif _SPACE_GROUPED.fullmatch(text):
+        text = re.sub(r"[ \u00a0\u202f\u2009]", "", text)
     if not _NUMBER.fullmatch(text):
         return None
-    return float(text) / scale
+    return finite(float(text) * factor / divisor)
 
 
 def parse_cell(column: Column, value: Any) -> Any:
     """The typed value of one cell (the column's default when blank); raises Invalid."""
     label = column.message_label
-    if column.kind == "any":
-        return value  # typed later (a Settings value depends on the setting)
+    if column.kind == "any" or column.unread:
+        return value  # typed later (a Settings value depends on the setting), or never used
     if isinstance(value, ExcelError):
-        raise Invalid(f"{label} holds the Excel error {value.code}; correct the formula or type the value")
+        raise Invalid(f"{label} holds the Excel error {value.code} where {column.expectation} is expected; correct "
+                      "the formula or type the value")
     if isinstance(value, Uncalculated):
         raise Invalid(f"{label} is the formula {value.formula} with no calculated value; open the workbook "
                       "in Excel and save it so the value is calculated, or type the value")
@@ -325,12 +399,17 @@ def _names(column: Column, value: Any) -> tuple[str, ...]:
 def _ranged(column: Column, value: Any, number: float | None) -> float:
     if number is None or not column.in_range(number):
         raise _fraction_hint(column, value, number) or _must_be(column, value)
+    if abs(number) > column.plausible_limit:
+        raise Invalid(f"{column.message_label} is far too large to be right: expected {column.expectation}, at most "
+                      f"{column.plausible_limit:,.0f} (check the units); found {shown(value)}")
     return number
 
 
 def _fraction_hint(column: Column, value: Any, number: float | None) -> Invalid | None:
     """12 in a 0..1 column is almost surely 12 %: say so."""
-    if column.kind != "fraction" or column.maximum != 1 or number is None or not 1 < number <= 100:
+    typed_as_percent = isinstance(value, str) and value.strip().endswith("%")
+    if column.kind != "fraction" or column.maximum != 1 or number is None or not 1 < number <= 100 \
+            or typed_as_percent:
         return None
     return Invalid(f"{column.message_label}: expected {column.expectation} ({shown(number)} % is "
                    f"{shown(round(number / 100, 10))}); found {shown(value)}")
@@ -362,7 +441,7 @@ _NO = {"no", "n", "false", "0"}
 def _yesno(column: Column, value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    text = schema.format_number(value) if isinstance(value, (int, float)) else str(value).strip().lower()
+    text = shown(value) if isinstance(value, (int, float)) else str(value).strip().lower()
     if text in _YES:
         return True
     if text in _NO:
@@ -417,8 +496,18 @@ class Table:
     present: set[str] = field(default_factory=set)
     rows: list[Row] = field(default_factory=list)
 
+    merged: tuple[tuple[int, int, int, int], ...] = ()  # (first row, first column, last row, last column)
+
     def loc(self, row: int, name: str | None = None) -> Loc:
         return Loc(self.sheet.name, self.title, row, self.positions.get(name, 1) if name else 1)
+
+    def loc_at(self, row: int, col: int) -> Loc:
+        return Loc(self.sheet.name, self.title, row, col)
+
+    def merged_away(self, row: int, col: int) -> bool:
+        """Whether the cell is part of a merge but not its first cell (so it is blank)."""
+        return any(r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1)
+                   for r1, c1, r2, c2 in self.merged)
 
 
 def read_table(raw: RawSheet | None, sheet: Sheet, report: Report) -> Table:
@@ -433,10 +522,51 @@ def read_table(raw: RawSheet | None, sheet: Sheet, report: Report) -> Table:
                                        f"{', '.join(c.header for c in sheet.columns if c.required)}")
         return table
     table.header_row = header_index + 1
+    table.merged = raw.layout.merged
     _map_header(table, raw.rows[header_index], report)
     for index in range(header_index + 1, len(raw.rows)):
         _read_row(table, index + 1, raw.rows[index], report)
+    _check_merged(table, len(raw.rows), report)
+    _note_hidden(table, raw.layout, report)
     return table
+
+
+def _check_merged(table: Table, last_row: int, report: Report) -> None:
+    """Merged cells inside the table hide values (only the first cell of a merge keeps one)."""
+    columns = {table.positions[name] for name in table.present}
+    for first_row, first_col, end_row, end_col in table.merged:
+        inside = first_row <= last_row and end_row >= table.header_row and any(
+            first_col <= col <= end_col for col in columns)
+        if inside:
+            cells = f"{get_column_letter(first_col)}{first_row}:{get_column_letter(end_col)}{end_row}"
+            report.error(table.loc_at(first_row, first_col), f"cells {cells} are merged inside the table; unmerge "
+                         "them (Home > Merge & Center) and give each cell its own value")
+
+
+def _note_hidden(table: Table, layout: SheetLayout, report: Report) -> None:
+    """Hidden rows and columns are read like any others, so the user should know they are there."""
+    hidden = sorted(row.number for row in table.rows if row.number in layout.hidden_rows)
+    if hidden:
+        noun = "row of the table is" if len(hidden) == 1 else "rows of the table are"
+        report.warn(table.loc_at(hidden[0], 1), f"{len(hidden)} {noun} hidden ({_spans(hidden)}) but read like "
+                    "any other; unhide them (or clear the filter) to check them")
+    for name in sorted(table.present, key=table.positions.get):
+        if table.positions[name] in layout.hidden_columns:
+            report.warn(table.loc(table.header_row, name), f"column '{table.sheet.column(name).header}' is "
+                        "hidden but read like any other; unhide it to check it")
+
+
+def _spans(numbers: list[int]) -> str:
+    """[3, 4, 5, 9] -> 'rows 3-5, 9' (at most five spans, then a count)."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = [f"{a}-{b}" if b > a else f"{a}" for a, b in spans[:5]]
+    more = f" and {len(spans) - 5} more" if len(spans) > 5 else ""
+    return f"{'rows' if len(numbers) > 1 else 'row'} {', '.join(text)}{more}"
 
 
 def _map_header(table: Table, cells: list[Any], report: Report) -> None:
@@ -488,7 +618,8 @@ def _read_row(table: Table, number: int, cells: list[Any], report: Report) -> No
         try:
             row.values[column.name] = parse_cell(column, raw[column.name])
         except Invalid as problem:
-            report.error(row.at(column.name), str(problem))
+            if not table.merged_away(number, table.positions[column.name]):  # the merge is reported once
+                report.error(row.at(column.name), str(problem))
     table.rows.append(row)
 
 
@@ -500,6 +631,8 @@ def load_workbook_inputs(path: str | Path) -> Loaded:
     """Read and check an input workbook; raises InputError listing every problem, in workbook order."""
     source = open_workbook(path, wanted=lambda title: _sheet_for(title) is not None)
     report = Report()
+    for note in source.notes:
+        report.warn(Loc("", source.name), note)
     tables = _read_tables(source, report)
     inputs = _check(tables, report)
     if report.errors:
@@ -524,6 +657,8 @@ def _read_tables(source: Source, report: Report) -> dict[str, Table]:
                                                  f"the {sheet.name} sheet; rename or delete one")
         else:
             found[sheet.name] = title
+            _check_visible(sheet, source.sheets.get(title), report)
+    _check_chart_sheets(source, found, report)
     tables = {}
     for sheet in schema.SHEETS:
         raw = source.sheets.get(found[sheet.name]) if sheet.name in found else None
@@ -534,6 +669,24 @@ def _read_tables(source: Source, report: Report) -> dict[str, Table]:
         hint = f"; did you mean the sheet '{near}'? Rename it '{sheet.name}'" if near else ""
         report.error(Loc(sheet.name, sheet.name), f"required sheet '{sheet.name}' is missing{hint}")
     return tables
+
+
+def _check_visible(sheet: Sheet, raw: RawSheet | None, report: Report) -> None:
+    """A hidden sheet would be read without anyone seeing what is read."""
+    if raw is not None and raw.state != "visible":
+        how = "right-click any sheet tab > Unhide" if raw.state == "hidden" else \
+            "it is 'very hidden': set its Visible property in the VBA editor (Alt+F11)"
+        report.error(Loc(sheet.name, raw.title), f"the sheet '{raw.title}' is hidden; unhide it ({how}) so that "
+                                                 "what is read can be checked, or delete it")
+
+
+def _check_chart_sheets(source: Source, found: dict[str, str], report: Report) -> None:
+    for title in source.chart_sheets:
+        sheet = _sheet_for(title)
+        if sheet is not None and sheet.name not in found:
+            found[sheet.name] = title  # reported here, not again as missing
+            report.error(Loc(sheet.name, title), f"the sheet '{title}' is a chart sheet; the {sheet.name} table "
+                                                 "must be on an ordinary worksheet")
 
 
 def _note_ignored_sheet(title: str, report: Report) -> None:
@@ -698,8 +851,10 @@ def _check_sharing(table: Table, known: Checked, report: Report) -> list[Sharing
 
 def _check_located(table: Table, known: Checked, report: Report) -> None:
     """A distance limit needs the place of every council that could share that service."""
-    limited = {row["service"]: row for row in table.rows
-               if row.ok("service", "max_distance_km") and row["max_distance_km"] is not None}
+    limited: dict[str, Row] = {}  # service -> its first row with a limit
+    for row in table.rows:
+        if row.ok("service", "max_distance_km") and row["max_distance_km"] is not None:
+            limited.setdefault(row["service"], row)
     needs: dict[str, list[str]] = {}
     for (council, service), service_row in known.service_rows.items():
         if service in limited and service_row.ok("shareable") and service_row["shareable"]:

@@ -351,6 +351,7 @@ def test_names_are_trimmed_and_inner_spaces_collapsed(tmp_path):
     put(sheets, "Services!A3", "Telford")
     put(sheets, "Partnerships!C2", " Shropshire ;Telford ; ")
     put(sheets, "Services!B4", " Waste  ")
+    put(sheets, "Services!A5", "Shrop\u200bshire\ufeff")  # zero-width characters pasted from a web page
     inputs = load_workbook_inputs(write(tmp_path, sheets)).inputs
     assert inputs.councils[1].name == "Telford"
     assert inputs.partnerships[0].councils == ("Shropshire", "Telford")
@@ -426,7 +427,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     path = tmp_path / "input.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    assert "not a readable Excel workbook" in only_problem(path)
+    assert "is a zip archive with no workbook inside" in only_problem(path)
 
 
 def test_folder_is_not_a_workbook(tmp_path):
@@ -755,3 +756,181 @@ def test_every_problem_reported_in_workbook_order(tmp_path):
     assert wheres(write(tmp_path, sheets)) == [
         "Councils!A3", "Councils!B4", "Services!C2", "Services!A3", "Services!E3", "Services!A6",
         "Partnerships!C2", "Rules!C2", "Settings!B2"]
+
+
+# --- issue 4: what the reader tolerates, and what it names
+
+
+@pytest.mark.parametrize("ref, value, expected", [
+    ("Services!C2", "£1.2m", 1.2e6), ("Services!C2", "£250k", 250_000), ("Services!C2", "1 200 000", 1.2e6),
+    ("Services!C2", "1\u00a0200", 1200), ("Councils!F2", "\u22122.75", -2.75), ("Services!D2", "\u00a0 12 ", 12),
+])
+def test_more_lenient_numbers(tmp_path, ref, value, expected):
+    inputs = load_workbook_inputs(write(tmp_path, put(base(), ref, value))).inputs
+    found = inputs.services[0].annual_cost if ref == "Services!C2" else \
+        inputs.services[0].fte if ref == "Services!D2" else inputs.councils[0].longitude
+    assert found == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1e300, "net budget is far too large to be right: expected a number of pounds > 0, at most "
+            "1,000,000,000,000 (check the units); found 1e+300"),
+    ("1e999", "net budget must be a number of pounds > 0; found '1e999'"),
+    ("#N/A", "net budget holds the Excel error #N/A where a number of pounds > 0 is expected; correct the formula "
+             "or type the value"),
+])
+def test_impossible_numbers_are_named_not_crashed_on(tmp_path, value, expected):
+    assert only_problem(write(tmp_path, put(base(), "Councils!B2", value))) == f"Councils!B2: {expected}"
+
+
+def test_integer_too_big_for_a_float(tmp_path):
+    """openpyxl cannot write one, but a crafted file can hold a 400-digit number; it is read as a Python int."""
+    path = write(tmp_path, base())
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"], count = re.subn(
+        rb'<c r="B2"[^>]*><v>[^<]*</v></c>', b'<c r="B2"><v>1' + b"0" * 400 + b"</v></c>",
+        parts["xl/worksheets/sheet1.xml"])
+    assert count == 1
+    zip_of(path, parts)
+    assert only_problem(path) == "Councils!B2: net budget must be a number of pounds > 0; found a 401-digit number"
+
+
+def test_horizon_beyond_a_thousand_years_is_a_slip(tmp_path):
+    sheets = base()
+    sheets["Settings"].append(["horizon_years", 5000])
+    assert "at most 1,000" in only_problem(write(tmp_path, sheets))
+
+
+def test_percent_typed_above_100_gets_no_misleading_hint(tmp_path):
+    assert only_problem(write(tmp_path, put(base(), "Sharing!C2", "150%"))) == \
+        "Sharing!C2: saving must be a fraction between 0 and 1; found '150%'"
+
+
+def edit_book(path: Path, change) -> Path:
+    book = load_workbook(path)
+    change(book)
+    book.save(path)
+    return path
+
+
+def test_merged_cells_are_named_once(tmp_path):
+    path = edit_book(write(tmp_path, base()), lambda book: book["Services"].merge_cells("A3:A4"))
+    assert problems(path) == ["Services!A3: cells A3:A4 are merged inside the table; unmerge them "
+                              "(Home > Merge & Center) and give each cell its own value"]
+
+
+def test_merged_cells_outside_the_table_columns_are_fine(tmp_path):
+    sheets = put(put(base(), "Services!J1", "note"), "Services!J2", "see finance")
+    path = edit_book(write(tmp_path, sheets), lambda book: book["Services"].merge_cells("J2:K4"))
+    assert len(load_workbook_inputs(path).inputs.services) == 5
+
+
+def test_hidden_sheet_with_an_expected_name(tmp_path):
+    def hide(book):
+        book["Sharing"].sheet_state = "hidden"
+        book["Rules"].sheet_state = "veryHidden"
+
+    found = problems(edit_book(write(tmp_path, base()), hide))
+    assert found[0] == "Sharing: the sheet 'Sharing' is hidden; unhide it (right-click any sheet tab > Unhide) " \
+                       "so that what is read can be checked, or delete it"
+    assert found[1].startswith("Rules: the sheet 'Rules' is hidden; unhide it (it is 'very hidden'")
+
+
+def test_hidden_rows_and_columns_are_noted(tmp_path):
+    def hide(book):
+        for row in (3, 4, 6):
+            book["Services"].row_dimensions[row].hidden = True
+        book["Services"].column_dimensions["C"].hidden = True
+
+    loaded = load_workbook_inputs(edit_book(write(tmp_path, base()), hide))
+    assert [str(w) for w in loaded.warnings] == [
+        "Services!C1: column 'Annual cost (£)' is hidden but read like any other; unhide it to check it",
+        "Services!A3: 3 rows of the table are hidden (rows 3-4, 6) but read like any other; unhide them (or clear "
+        "the filter) to check them"]
+    assert len(loaded.inputs.services) == 5
+
+
+def rename(path: Path, name: str) -> Path:
+    return path.rename(path.with_name(name))
+
+
+def zip_of(path: Path, parts: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda p: rename(write(p.parent, base()), "input.txt"), "is an Excel workbook but its name has '.txt'"),
+    (lambda p: rename(write(p.parent, base()), "input"), "is an Excel workbook but its name has no extension"),
+    (lambda p: zip_of(p, {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}),
+     "is an OpenDocument spreadsheet (.ods"),
+    (lambda p: zip_of(p, {"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\0"}),
+     "is an Excel Binary Workbook (.xlsb)"),
+    (lambda p: zip_of(p, {"[Content_Types].xml": b"<Types/>", "ppt/presentation.xml": b"<p/>"}),
+     "is a PowerPoint presentation"),
+    (lambda p: p.write_bytes(b"<!DOCTYPE html><html><table></table></html>") and p, "is a web page (HTML)"),
+    (lambda p: p.write_bytes(b"%PDF-1.7 ...") and p, "is a PDF document"),
+    (lambda p: p.write_bytes(b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">')
+     and p, "is an Excel 2003 XML spreadsheet"),
+    (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le")) and p,
+     "is a password-protected workbook"),
+])
+def test_files_that_are_not_what_they_claim(tmp_path, make, expected):
+    path = make(tmp_path / "input.xlsx")
+    found = only_problem(path)
+    assert found.startswith(f"{path}: {expected}") and "\n" not in found
+
+
+@pytest.mark.parametrize("cap, value, expected", [
+    ("MAX_PARTS", 5, "holds 16 parts, more than the 5 a workbook may have"),
+    ("MAX_UNCOMPRESSED_BYTES", 10_000, "would inflate to"),
+    ("MAX_SHARED_STRINGS", 5, "holds 10 distinct texts, more than the 5"),
+    ("MAX_CELLS", 30, "the sheet 'Services' has 42 cells, beyond the 30"),  # after Councils' 20
+    ("MAX_ROWS", 5, "the sheet 'Services' has 6 rows, beyond the 5"),
+])
+def test_each_limit_refuses_before_parsing(tmp_path, monkeypatch, cap, value, expected):
+    from optimizer import xlsx_package
+
+    path = write(tmp_path, base())
+    with zipfile.ZipFile(path, "a") as archive:  # openpyxl writes texts inline; Excel shares them
+        archive.writestr("xl/sharedStrings.xml", b"<sst>" + b"<si><t>text</t></si>" * 10 + b"</sst>")
+    monkeypatch.setattr(xlsx_package, cap, value)
+    found = only_problem(path)
+    assert expected in found and "it was not" in found, found
+
+
+def test_compression_ratio_limit(tmp_path, monkeypatch):
+    from optimizer import xlsx_package
+
+    path = write(tmp_path, base())
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/blank.bin", b"\0" * 200_000)
+    monkeypatch.setattr(xlsx_package, "RATIO_GRACE_BYTES", 100_000)
+    assert "has a part ('xl/media/blank.bin') compressed" in only_problem(path)
+
+
+def test_cell_limit_counts_the_padding_of_wide_rows(tmp_path, monkeypatch):
+    from optimizer import xlsx_package
+
+    path = edit_book(write(tmp_path, base()), lambda book: book["Services"].cell(row=2, column=200, value="x"))
+    monkeypatch.setattr(xlsx_package, "MAX_CELLS", 150)  # 35 cells in the file, but row 2 is read as 200
+    assert "the sheet 'Services' goes beyond the 150 cells" in only_problem(path)
+
+
+def test_macros_and_links_are_noted_first(tmp_path):
+    path = write(tmp_path, base())
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\0")
+    loaded = load_workbook_inputs(rename(path, "input.xlsm"))
+    assert [str(w) for w in loaded.warnings] == [
+        "input.xlsm: the workbook contains macros (VBA); they were not run and are never copied into the plan"]
+
+
+def test_setting_descriptions_are_never_checked(tmp_path):
+    sheets = base()
+    sheets["Settings"] = [["setting", "value", "description"], ["targets", "hard", "#REF!"],
+                          ["time_limit_s", 30, "=A1&B1"]]
+    assert load_workbook_inputs(write(tmp_path, sheets)).inputs.settings == Settings(targets="hard", time_limit_s=30)
