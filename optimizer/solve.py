@@ -354,10 +354,11 @@ def solve_aim(model: Model, aim: Aim, backend, limit: float, gap: float, start, 
         return replace(quick, termination="optimal", bound=aim.sign * lowest, seconds=time.perf_counter() - began)
     margin = slack + aim.tie + 1e-9 * max(1.0, abs(found))
     worth_keeping = {name for name, cost in reduced.items() if cost <= margin} | used
-    progress and progress(
-        f"  {aim.name.replace('_', ' ')}: LP bound {_figure(aim, aim.sign * lowest)}, first plan "
-        f"{_figure(aim, quick.value)}; searching {len(worth_keeping):,} of {len(reduced):,} options"
-    )
+    if progress:
+        progress(
+            f"  {aim.name.replace('_', ' ')}: LP bound {_figure(aim, aim.sign * lowest)}, first plan "
+            f"{_figure(aim, quick.value)}; searching {len(worth_keeping):,} of {len(reduced):,} options"
+        )
     with only(model, worth_keeping):
         final = backend(model.problem, aim, left(), gap, plan, log, progress=progress, proven=lowest)
     if not final.has_plan:  # kept the quick plan: put its values back
