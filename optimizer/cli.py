@@ -45,6 +45,8 @@ def load(path: Path):
         loaded = load_workbook_inputs(path)
     except InputError as error:
         report_problems(path, error.problems)
+        for warning in error.warnings:
+            click.echo(f"note: {warning}", err=True)
         sys.exit(EXIT_INPUT)
     for warning in loaded.warnings:
         click.echo(f"note: {warning}", err=True)

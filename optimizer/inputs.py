@@ -161,6 +161,7 @@ class Problem:
 class InputError(Exception):
     """The workbook (or the command line) cannot be used; carries every problem found."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], warnings: list[Problem] = ()):
         self.problems = list(problems)
+        self.warnings = list(warnings)  # worth knowing beside the problems: e.g. hidden rows
         super().__init__("\n".join(map(str, self.problems)))

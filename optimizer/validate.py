@@ -636,7 +636,7 @@ def load_workbook_inputs(path: str | Path) -> Loaded:
     tables = _read_tables(source, report)
     inputs = _check(tables, report)
     if report.errors:
-        raise InputError(report.problems())
+        raise InputError(report.problems(), report.warnings())
     inputs = replace(inputs, source_name=source.name, source_sha256=source.sha256)
     return Loaded(inputs, report.warnings())
 

@@ -289,3 +289,17 @@ def test_time_limit_gives_a_plan_with_its_honest_gap(tmp_path):
     assert summary["status"] == "feasible" and 0 < summary["gap"] <= 1
     assert "raise --time-limit" in done.stdout
     assert sheet_values(output, "Summary")[0] == ("status", "feasible")
+
+
+def test_refused_workbook_also_shows_its_warnings(tmp_path):
+    """A problem in a hidden row is baffling unless the user is told the row is hidden."""
+    path = tmp_path / "hidden.xlsx"
+    assert consolidate("template", path).returncode == 0
+    book = openpyxl.load_workbook(path)
+    book["Services"].row_dimensions[3].hidden = True
+    book["Services"]["C3"] = "lots"
+    book.save(path)
+    done = consolidate("validate", path)
+    assert done.returncode == 2
+    assert "Services!C3: annual cost must be a number of pounds" in done.stderr
+    assert "note: Services!A3:" in done.stderr and "hidden" in done.stderr
