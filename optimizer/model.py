@@ -127,12 +127,14 @@ def define_staff_caps(model: Model) -> None:
 def define_shared_service_caps(model: Model) -> None:
     """At most ``max_shared_services`` of a council's services go into partnerships."""
     memberships: dict[str, list] = defaultdict(list)
+    services: dict[str, set[str]] = defaultdict(set)  # services each council could share at all
     for var, group in zip(model.partnership_vars, model.candidates.partnerships):
         for council in group.members:
             memberships[council].append((var, 1.0))
+            services[council].add(group.service)
     for k, council in enumerate(model.inputs.councils):
         cap = council.max_shared_services
-        if cap is not None and len({g.service for g in model.candidates.partnerships if council.name in g.members}) > cap:
+        if cap is not None and len(services[council.name]) > cap:  # a cap no plan can reach needs no row
             add_row(model, f"shared{k}", memberships[council.name], pulp.LpConstraintLE, cap)
 
 
