@@ -22,7 +22,7 @@ import pulp
 from .candidates import Candidates
 from .inputs import Inputs
 from .model import Aim, build_model
-from .plan import Diagnosis
+from .plan import Diagnosis, make_plan
 from .solve import BACKENDS, solve_model
 
 DIAGNOSIS_SHARE = 0.5  # of the run's time limit, for the diagnosis solves together
@@ -112,14 +112,7 @@ def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float) -> 
     solution = solve_model(model)
     if solution.status not in ("optimal", "feasible"):
         return None
-    saving: dict[str, float] = defaultdict(float)
-    for i in solution.partnerships:
-        for council, amount in zip(candidates.partnerships[i].members, candidates.partnerships[i].saving):
-            saving[council] += amount
-    for j in solution.reductions:
-        option = candidates.reductions[j]
-        saving[option.council] += option.reduction_pct * inputs.service_row[(option.council, option.service)].annual_cost
-    return saving
+    return {line.council: line.total_saving for line in make_plan(inputs, candidates, solution).councils}
 
 
 def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
