@@ -17,13 +17,13 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-import pulp
+import numpy as np
 
 from .candidates import Candidates
 from .inputs import Inputs
 from .model import Aim, build_model
 from .plan import Diagnosis, make_plan
-from .solve import BACKENDS, solve_model
+from .solve import BACKENDS, judge, solve_model
 
 DIAGNOSIS_SHARE = 0.5  # of the run's time limit, for the diagnosis solves together
 
@@ -86,21 +86,23 @@ def _most_each_council_can_save(inputs: Inputs, candidates: Candidates, seconds:
     relaxed = replace(inputs, councils=tuple(replace(c, target=None) for c in inputs.councils))
     model = build_model(relaxed.with_settings(replace(inputs.settings, targets="soft")), candidates)
     solve = BACKENDS[inputs.settings.solver]
-    targeted = [c for c in inputs.councils if c.target]
+    m = model.members
+    targeted = [k for k, c in enumerate(inputs.councils) if c.target]
     results: dict[str, tuple[float, bool]] = {}
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="consolidate-diagnose-") as folder:
-        for k, council in enumerate(targeted):
-            terms = [(var, -coef) for var, coef in model.saving_terms.get(council.name, [])]
-            if not terms:
-                results[council.name] = (0.0, True)
+        for n, k in enumerate(targeted):
+            name, mine = inputs.councils[k].name, model.entries_of[k]
+            if not len(mine):
+                results[name] = (0.0, True)
                 continue
-            aim = Aim("saving", pulp.LpAffineExpression(terms), sign=-1)
-            model.problem.setObjective(aim.expression)
-            share = max(0.5, (seconds - (time.perf_counter() - began)) / (len(targeted) - k))
-            stage = solve(model.problem, aim, share, inputs.settings.mip_gap, None, Path(folder) / "solver.log")
+            aim = Aim("saving", np.bincount(m.col[mine], weights=-m.saving[mine], minlength=model.n_cols), sign=-1)
+            share = max(0.5, (seconds - (time.perf_counter() - began)) / (len(targeted) - n))
+            outcome = solve(model.matrix, aim.cost, limit=share, gap=inputs.settings.mip_gap, tie=aim.tie,
+                            log=Path(folder) / "solver.log")
+            stage = judge(aim, outcome, None, time.perf_counter(), inputs.settings.mip_gap)
             if stage.has_plan:
-                results[council.name] = (stage.value if stage.bound is None else stage.bound, stage.gap == 0)
+                results[name] = (stage.value if stage.bound is None else stage.bound, stage.gap == 0)
     return results
 
 

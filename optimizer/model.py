@@ -1,141 +1,213 @@
 """The mixed-integer model of SPEC.md section 2, as a set-packing problem over enumerated candidates.
 
-One binary per candidate partnership and per reduction option; each (council, service) is covered at
-most once. Set packing over enumerated groups is far tighter than assigning councils to hosts (see
-SOLVER-NOTES.md: 15-32 % gaps for the hub form where this form solves), and because each member's
-saving depends only on the group's size, the group's figures are plain coefficients.
+One 0/1 column per candidate partnership and per reduction option, and a shortfall column per
+targeted council (soft targets); each (council, service) is covered at most once. Set packing over
+enumerated groups is far tighter than assigning councils to hosts (SOLVER-NOTES.md: 15-32 % gaps for
+the hub form where this form solves), and because each member's saving depends only on the group's
+size, a group's figures are plain coefficients.
 
-Variable names are indices (``p12``, ``r3``, ``s4``), never council or service names: PuLP rewrites
-characters such as ``-``, ``/`` and ``&`` in names, so names built from them could collide.
+The matrix is built in bulk with numpy from flat arrays of memberships: England's 480,000
+candidates and 3.6 million non-zeros take about a second, where one PuLP object per variable and
+per term took 18 s. ``to_pulp`` gives the same model as a PuLP problem (CBC is run through it).
 
-The three aims of the lexicographic order are kept as separate expressions; ``optimizer.solve``
-optimises them in turn.
+Each ``define_*`` function adds one family of rows, in order. The three aims of the lexicographic
+order are kept as separate cost vectors; ``optimizer.solve`` optimises them in turn.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pulp
 
 from .candidates import Candidates
 from .inputs import Inputs
+from .matrix import Matrix
 
 # Two plans tie on an aim when they differ by at most this much (SPEC.md section 2).
 TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0, "saving": 1.0}  # saving: diagnosis only
+INF = math.inf
 
 
 @dataclass(frozen=True)
 class Aim:
-    """One aim of the lexicographic order, always as an expression to minimise."""
+    """One aim of the lexicographic order, as a cost per column to minimise."""
 
     name: str
-    expression: pulp.LpAffineExpression
-    sign: int = 1  # the aim's own value is sign × expression (net benefit is maximised)
+    cost: np.ndarray
+    sign: int = 1  # the aim's own value is sign × cost·x (net benefit is maximised)
 
     @property
     def tie(self) -> float:
         return TIE[self.name]
+
+    def value(self, x: np.ndarray) -> float:
+        """The aim's own value (net benefit positive) in plan x."""
+        return self.sign * float(self.cost @ x)
+
+
+@dataclass(frozen=True)
+class Memberships:
+    """One entry per (column, council) a decision touches: partnership members and reductions."""
+
+    col: np.ndarray
+    council: np.ndarray  # index into inputs.councils
+    service: np.ndarray  # index into Model.services
+    saving: np.ndarray  # £ a year
+    staff: np.ndarray  # FTE removed
+    one_off: np.ndarray  # £ once
 
 
 @dataclass
 class Model:
     inputs: Inputs
     candidates: Candidates
-    problem: pulp.LpProblem
-    partnership_vars: list[pulp.LpVariable] = field(default_factory=list)
-    reduction_vars: list[pulp.LpVariable] = field(default_factory=list)
-    shortfall_vars: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    services: list[str]
+    members: Memberships
+    n_partnerships: int
+    n_reductions: int
+    shortfall_council: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     aims: list[Aim] = field(default_factory=list)
-    # per council: (variable, coefficient) pairs, gathered once and reused by several constraints
-    saving_terms: dict[str, list] = field(default_factory=lambda: defaultdict(list))
-    staff_terms: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    matrix: Matrix | None = None
+    _rows: list = field(default_factory=list)  # (cols, values, lower, upper) until the matrix is made
 
     @property
-    def decisions(self) -> list[pulp.LpVariable]:
-        return self.partnership_vars + self.reduction_vars
+    def n_decisions(self) -> int:
+        return self.n_partnerships + self.n_reductions
+
+    @property
+    def n_cols(self) -> int:
+        return self.n_decisions + len(self.shortfall_council)
+
+    def shortfall_col(self, k: int) -> int:
+        return self.n_decisions + k
+
+    def add_row(self, cols, values, lower: float = -INF, upper: float = INF) -> None:
+        self._rows.append((np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=np.float64), lower, upper))
+
+    def add_rows(self, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper) -> np.ndarray:
+        """One row per distinct key (in key order) over the entries holding it; returns the keys."""
+        order = np.argsort(keys, kind="stable")
+        keys, cols, values = keys[order], cols[order], values[order]
+        distinct, first = np.unique(keys, return_index=True)
+        bounds_low = np.broadcast_to(np.asarray(lower, dtype=float), distinct.shape)
+        bounds_up = np.broadcast_to(np.asarray(upper, dtype=float), distinct.shape)
+        for i, (a, b) in enumerate(zip(first, list(first[1:]) + [len(keys)])):
+            self.add_row(cols[a:b], values[a:b], bounds_low[i], bounds_up[i])
+        return distinct
+
+    @cached_property
+    def entries_of(self) -> list[np.ndarray]:
+        """For each council, the positions of its entries in ``members``."""
+        order = np.argsort(self.members.council, kind="stable")
+        edges = np.searchsorted(self.members.council[order], np.arange(len(self.inputs.councils) + 1))
+        return [order[a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+    def saving(self, x: np.ndarray) -> np.ndarray:
+        """Each council's annual saving in plan x."""
+        m = self.members
+        return np.bincount(m.council, weights=m.saving * x[m.col], minlength=len(self.inputs.councils))
+
+    def complete(self, decisions: np.ndarray) -> np.ndarray:
+        """A whole plan: the decisions given, each shortfall the least the targets allow."""
+        x = np.zeros(self.n_cols)
+        x[: self.n_decisions] = decisions[: self.n_decisions]
+        targets = np.array([c.target or 0.0 for c in self.inputs.councils])
+        short = np.maximum(0.0, targets - self.saving(x))
+        x[self.n_decisions :] = short[self.shortfall_council]
+        return x
 
 
-def affine(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
-    """A linear expression from (variable, coefficient) pairs, repeated variables merged.
+def memberships(inputs: Inputs, candidates: Candidates, services: list[str]) -> Memberships:
+    council = {c.name: i for i, c in enumerate(inputs.councils)}
+    service = {name: i for i, name in enumerate(services)}
+    col, who, what, saving, staff, one_off = [], [], [], [], [], []
+    for j, group in enumerate(candidates.partnerships):
+        n = len(group.members)
+        col += [j] * n
+        who += [council[m] for m in group.members]
+        what += [service[group.service]] * n
+        saving += group.saving
+        staff += group.staff
+        one_off += group.one_off
+    first = len(candidates.partnerships)
+    for j, option in enumerate(candidates.reductions):
+        row = inputs.service_row[(option.council, option.service)]
+        col.append(first + j)
+        who.append(council[option.council])
+        what.append(service[option.service])
+        saving.append(option.reduction_pct * row.annual_cost)
+        staff.append(option.reduction_pct * row.fte)
+        one_off.append(option.one_off_cost)
+    return Memberships(
+        np.array(col, dtype=np.int32),
+        np.array(who, dtype=np.int32),
+        np.array(what, dtype=np.int32),
+        np.array(saving, dtype=np.float64),
+        np.array(staff, dtype=np.float64),
+        np.array(one_off, dtype=np.float64),
+    )
 
-    ``LpAffineExpression(list)`` keeps only the last coefficient of a repeated variable, and building
-    from pairs is about twice as fast as ``lpSum`` of products (PuLP #749).
-    """
-    merged: dict[pulp.LpVariable, float] = {}
-    for var, coef in terms:
-        merged[var] = merged.get(var, 0.0) + coef
-    return pulp.LpAffineExpression([(v, c) for v, c in merged.items() if c != 0])
 
-
-def add_row(model: Model, name: str, terms, sense: int, rhs: float) -> None:
-    """A row from (variable, coefficient) pairs in which no variable repeats (true of every row here:
-    a council is in a group once, and each group or reduction has its own variable)."""
-    expression = pulp.LpAffineExpression(terms)
-    model.problem.addConstraint(pulp.LpConstraint(expression, sense=sense, rhs=rhs), name=name)
-
-
-def define_variables(model: Model) -> None:
-    """A 0/1 variable per candidate; a required partnership's is fixed at 1.
-
-    Declared as integers in [0, 1] rather than ``LpBinary``, which resets the lower bound to 0.
-    """
-    for i, group in enumerate(model.candidates.partnerships):
-        var = model.problem.add_variable(f"p{i}", 1 if group.required else 0, 1, cat=pulp.LpInteger)
-        model.partnership_vars.append(var)
-        for council, saving, staff in zip(group.members, group.saving, group.staff):
-            model.saving_terms[council].append((var, saving))
-            model.staff_terms[council].append((var, staff))
-    for j, option in enumerate(model.candidates.reductions):
-        var = model.problem.add_variable(f"r{j}", 0, 1, cat=pulp.LpInteger)
-        model.reduction_vars.append(var)
-        cost = model.inputs.service_row[(option.council, option.service)]
-        model.saving_terms[option.council].append((var, option.reduction_pct * cost.annual_cost))
-        model.staff_terms[option.council].append((var, option.reduction_pct * cost.fte))
+def define_columns(model: Model) -> None:
+    """A shortfall column for each targeted council when targets are soft (decisions come first)."""
+    if model.inputs.settings.targets == "soft":
+        model.shortfall_council = np.array(
+            [k for k, c in enumerate(model.inputs.councils) if c.target], dtype=np.int32
+        )
 
 
 def define_coverage(model: Model) -> None:
-    """Each (council, service) is in at most one chosen partnership or one chosen reduction."""
-    covering: dict[tuple[str, str], list] = defaultdict(list)
-    for var, group in zip(model.partnership_vars, model.candidates.partnerships):
-        for council in group.members:
-            covering[(council, group.service)].append((var, 1.0))
-    for var, option in zip(model.reduction_vars, model.candidates.reductions):
-        covering[(option.council, option.service)].append((var, 1.0))
-    # A row even for a lone option (its bound says as much): a variable in no row gets its bounds
-    # written to CBC's MPS file without a column, which CBC rejects.
-    for k, terms in enumerate(covering.values()):
-        add_row(model, f"cover{k}", terms, pulp.LpConstraintLE, 1)
+    """Each (council, service) is in at most one chosen partnership or one chosen reduction.
+
+    A row even for a lone option: a variable in no row gets its bounds written to CBC's MPS file
+    without a column, which CBC rejects.
+    """
+    m = model.members
+    model.add_rows(m.council.astype(np.int64) * len(model.services) + m.service, m.col, np.ones(len(m.col)), -INF, 1)
 
 
 def define_staff_caps(model: Model) -> None:
     """Staff removed from a council stays within its ``max_staff_reduction_pct`` of its FTE."""
+    m = model.members
     for k, council in enumerate(model.inputs.councils):
-        terms = model.staff_terms.get(council.name, [])
-        if council.max_staff_reduction_pct is None or not terms:
+        if council.max_staff_reduction_pct is None:
             continue
+        mine = model.entries_of[k]
         cap = council.max_staff_reduction_pct * model.inputs.council_fte[council.name]
-        if sum(max(c, 0.0) for _, c in terms) > cap:  # a cap no plan can reach needs no row
-            add_row(model, f"staff{k}", terms, pulp.LpConstraintLE, cap)
+        if np.maximum(m.staff[mine], 0).sum() > cap:  # a cap no plan can reach needs no row
+            model.add_row(m.col[mine], m.staff[mine], -INF, cap)
 
 
 def define_shared_service_caps(model: Model) -> None:
     """At most ``max_shared_services`` of a council's services go into partnerships."""
-    memberships: dict[str, list] = defaultdict(list)
-    services: dict[str, set[str]] = defaultdict(set)  # services each council could share at all
-    for var, group in zip(model.partnership_vars, model.candidates.partnerships):
-        for council in group.members:
-            memberships[council].append((var, 1.0))
-            services[council].add(group.service)
+    m = model.members
     for k, council in enumerate(model.inputs.councils):
         cap = council.max_shared_services
-        if cap is not None and len(services[council.name]) > cap:  # a cap no plan can reach needs no row
-            add_row(model, f"shared{k}", memberships[council.name], pulp.LpConstraintLE, cap)
+        if cap is None:
+            continue
+        mine = model.entries_of[k]
+        mine = mine[m.col[mine] < model.n_partnerships]
+        if len(np.unique(m.service[mine])) > cap:  # a cap no plan can reach needs no row
+            model.add_row(m.col[mine], np.ones(len(mine)), -INF, cap)
+
+
+def one_off_cost(model: Model) -> np.ndarray:
+    """Each column's one-off cost."""
+    m = model.members
+    return np.bincount(m.col, weights=m.one_off, minlength=model.n_cols)
+
+
+def define_investment_budget(model: Model) -> None:
+    budget = model.inputs.settings.investment_budget
+    if budget is not None:
+        cost = one_off_cost(model)
+        model.add_row(np.flatnonzero(cost), cost[cost != 0], -INF, budget)
 
 
 def _most_councils_used(weights: Sequence[int], sizes: Sequence[int], caps: Sequence[int], councils: int) -> int:
@@ -198,67 +270,85 @@ def define_partnership_count_cuts(model: Model) -> None:
     Without them HiGHS left West Midlands' central services at a 0.4 % gap after 120 s; with them it
     proves the optimum in seconds. They remove no whole plan, only fractional ones.
     """
-    groups: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    members: dict[str, dict[int, set]] = defaultdict(lambda: defaultdict(set))
-    for var, group in zip(model.partnership_vars, model.candidates.partnerships):
-        groups[group.service][len(group.members)].append(var)
-        members[group.service][len(group.members)].update(group.members)
-    for s, (service, by_size) in enumerate(groups.items()):
-        if len(by_size) > 4:
+    m = model.members
+    size = np.bincount(m.col, minlength=model.n_cols)  # members per column
+    in_partnership = m.col < model.n_partnerships
+    entry_size = np.where(in_partnership, size[m.col], 0)
+    service = np.zeros(model.n_cols, dtype=np.int32)
+    service[m.col] = m.service
+    for s in range(len(model.services)):
+        cols = np.flatnonzero((service[: model.n_partnerships] == s))
+        sizes = sorted(set(size[cols].tolist()))
+        if not sizes or len(sizes) > 4:
             continue  # 4^sizes candidate rows: too many for what they bring
-        sizes = sorted(by_size)
-        councils = len(set().union(*members[service].values()))
-        counts = [len(members[service][k]) for k in sizes]
-        for c, (a, b) in enumerate(partnership_count_cuts(sizes, counts, councils)):
-            terms = [(var, float(x)) for k, x in zip(sizes, a) if x for var in by_size[k]]
-            add_row(model, f"count{s}_{c}", terms, pulp.LpConstraintLE, b)
-
-
-def one_off_terms(model: Model) -> list:
-    terms = [(v, g.one_off_cost) for v, g in zip(model.partnership_vars, model.candidates.partnerships)]
-    return terms + [(v, r.one_off_cost) for v, r in zip(model.reduction_vars, model.candidates.reductions)]
-
-
-def define_investment_budget(model: Model) -> None:
-    budget = model.inputs.settings.investment_budget
-    if budget is not None:
-        add_row(model, "investment", one_off_terms(model), pulp.LpConstraintLE, budget)
+        entries = in_partnership & (m.service == s)
+        councils = len(np.unique(m.council[entries]))
+        counts = [len(np.unique(m.council[entries & (entry_size == k)])) for k in sizes]
+        for a, b in partnership_count_cuts(sizes, counts, councils):
+            weight = np.zeros(max(sizes) + 1)
+            weight[sizes] = a
+            values = weight[size[cols]]
+            model.add_row(cols[values > 0], values[values > 0], -INF, b)
 
 
 def define_targets(model: Model) -> None:
     """saving[c] + shortfall[c] >= target[c]; with hard targets there is no shortfall to take up."""
-    hard = model.inputs.settings.targets == "hard"
-    for k, council in enumerate(model.inputs.councils):
-        if not council.target:
-            continue
-        terms = list(model.saving_terms.get(council.name, []))
-        if not hard:
-            shortfall = model.problem.add_variable(f"s{k}", 0)
-            model.shortfall_vars[council.name] = shortfall
-            terms.append((shortfall, 1.0))
-        add_row(model, f"target{k}", terms, pulp.LpConstraintGE, council.target)
+    m = model.members
+    targets = np.array([c.target or 0.0 for c in model.inputs.councils])
+    mine = targets[m.council] > 0
+    short = model.shortfall_council
+    keys = np.concatenate([m.council[mine], short])
+    cols = np.concatenate([m.col[mine], model.n_decisions + np.arange(len(short), dtype=np.int32)])
+    values = np.concatenate([m.saving[mine], np.ones(len(short))])
+    targeted = np.flatnonzero(targets > 0)
+    # a targeted council with nothing to share or reduce still gets its row (hard targets: infeasible)
+    for k in np.setdiff1d(targeted, keys):
+        model.add_row([], [], targets[k], INF)
+    model.add_rows(keys, cols, values, targets[np.unique(keys)], INF)
 
 
 def define_aims(model: Model) -> None:
     """Least shortfall, then least impact, then greatest net benefit; aims that cannot vary are left out."""
-    if model.shortfall_vars:
-        model.aims.append(Aim("shortfall", affine((s, 1.0) for s in model.shortfall_vars.values())))
-    impact = [(v, r.impact) for v, r in zip(model.reduction_vars, model.candidates.reductions)]
-    if any(c for _, c in impact):
-        model.aims.append(Aim("impact", affine(impact)))
+    n = model.n_cols
+    if len(model.shortfall_council):
+        cost = np.zeros(n)
+        cost[model.n_decisions :] = 1.0
+        model.aims.append(Aim("shortfall", cost))
+    impact = np.zeros(n)
+    impact[model.n_partnerships : model.n_decisions] = [r.impact for r in model.candidates.reductions]
+    if impact.any():
+        model.aims.append(Aim("impact", impact))
+    m = model.members
     horizon = model.inputs.settings.horizon_years
-    savings = [(v, -horizon * g.annual_saving) for v, g in zip(model.partnership_vars, model.candidates.partnerships)]
-    savings += [(v, -horizon * s) for v, s in zip(model.reduction_vars, reduction_savings(model))]
-    model.aims.append(Aim("net_benefit", affine(savings + one_off_terms(model)), sign=-1))
+    benefit = np.bincount(m.col, weights=horizon * m.saving, minlength=n) - one_off_cost(model)
+    model.aims.append(Aim("net_benefit", -benefit, sign=-1))
 
 
-def reduction_savings(model: Model) -> list[float]:
-    rows = model.inputs.service_row
-    return [r.reduction_pct * rows[(r.council, r.service)].annual_cost for r in model.candidates.reductions]
+def define_matrix(model: Model) -> None:
+    """The rows gathered by the definitions above, as one matrix, and each column's bounds."""
+    rows = model._rows
+    lengths = [len(cols) for cols, *_ in rows]
+    lower = np.zeros(model.n_cols)
+    lower[: model.n_partnerships] = [1.0 if g.required else 0.0 for g in model.candidates.partnerships]
+    upper = np.ones(model.n_cols)
+    upper[model.n_decisions :] = INF
+    integer = np.zeros(model.n_cols, dtype=bool)
+    integer[: model.n_decisions] = True
+    model.matrix = Matrix(
+        np.repeat(np.arange(len(rows), dtype=np.int32), lengths),
+        np.concatenate([cols for cols, *_ in rows]) if rows else np.zeros(0, dtype=np.int32),
+        np.concatenate([values for _, values, *_ in rows]) if rows else np.zeros(0),
+        np.array([r[2] for r in rows], dtype=np.float64),
+        np.array([r[3] for r in rows], dtype=np.float64),
+        lower,
+        upper,
+        integer,
+    ).normalised()
+    model._rows = []
 
 
 DEFINITIONS = (
-    define_variables,
+    define_columns,
     define_coverage,
     define_staff_caps,
     define_shared_service_caps,
@@ -266,11 +356,42 @@ DEFINITIONS = (
     define_partnership_count_cuts,
     define_targets,
     define_aims,
+    define_matrix,
 )
 
 
 def build_model(inputs: Inputs, candidates: Candidates) -> Model:
-    model = Model(inputs, candidates, pulp.LpProblem("shared_services", pulp.LpMinimize))
+    services = list(dict.fromkeys([g.service for g in candidates.partnerships] + [r.service for r in candidates.reductions]))
+    model = Model(
+        inputs, candidates, services, memberships(inputs, candidates, services),
+        len(candidates.partnerships), len(candidates.reductions),
+    )
     for define in DEFINITIONS:
         define(model)
     return model
+
+
+def to_pulp(matrix: Matrix, cost: np.ndarray, name: str = "shared_services") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The same program as a PuLP problem, columns named by index (``x12``): PuLP rewrites characters
+    such as ``-`` and ``&`` in names, so names built from councils or services could collide."""
+    problem = pulp.LpProblem(name, pulp.LpMinimize)
+    variables = [
+        problem.add_variable(
+            f"x{j}", lo, None if math.isinf(up) else up, cat=pulp.LpInteger if whole else pulp.LpContinuous
+        )
+        for j, (lo, up, whole) in enumerate(zip(matrix.lower.tolist(), matrix.upper.tolist(), matrix.integer.tolist()))
+    ]
+    problem.setObjective(pulp.LpAffineExpression([(variables[j], c) for j, c in enumerate(cost.tolist()) if c]))
+    start, cols, values = matrix.csr
+    for i in range(matrix.n_rows):
+        a, b = start[i], start[i + 1]
+        expression = pulp.LpAffineExpression([(variables[j], v) for j, v in zip(cols[a:b].tolist(), values[a:b].tolist())])
+        lo, up = matrix.row_lower[i], matrix.row_upper[i]
+        if lo == up:
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintEQ, rhs=lo), f"c{i}")
+            continue
+        if math.isfinite(lo):
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintGE, rhs=lo), f"c{i}")
+        if math.isfinite(up):
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, rhs=up), f"u{i}")
+    return problem, variables

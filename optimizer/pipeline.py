@@ -37,8 +37,8 @@ def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
     else:
         model = build_model(inputs, candidates)
         progress(
-            f"model built: {len(model.problem.variables()):,} variables, "
-            f"{len(model.problem.constraints()):,} constraints ({time.perf_counter() - began:.1f} s)"
+            f"model built: {model.matrix.n_cols:,} variables, "
+            f"{model.matrix.n_rows:,} constraints ({time.perf_counter() - began:.1f} s)"
         )
         solution = solve_model(model, progress=progress)
     diagnosis = ()

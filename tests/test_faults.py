@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import highspy
 import pulp
 import pytest
 from click.testing import CliRunner
 
-from optimizer import solve
+from optimizer import solvers
 from optimizer.cli import cli
-from optimizer.solve import StageResult
+from optimizer.solvers import Outcome
 
 TRI_BOROUGH = Path(__file__).resolve().parents[1] / "inputs" / "tri_borough.xlsx"
 
@@ -34,6 +35,8 @@ def test_solver_crash(tmp_path, monkeypatch, solver):
     def crash(self, *args, **kwargs):
         raise pulp.PulpSolverError("the solver stopped unexpectedly")
 
+    # the real entry points: highspy's run for HiGHS, PuLP's solve for CBC
+    monkeypatch.setattr(highspy.Highs, "run", crash)
     monkeypatch.setattr(pulp.LpProblem, "solve", crash)
     result, output = run(tmp_path, "--solver", solver)
     assert result.exit_code == 1
@@ -44,10 +47,10 @@ def test_solver_crash(tmp_path, monkeypatch, solver):
 def test_no_plan_within_the_time_limit_exits_4(tmp_path, monkeypatch):
     """A solver stopped by its time limit holding no plan: status no_solution, exit 4."""
 
-    def out_of_time(problem, aim, limit, gap, start, log, relax=False, **_):
-        return StageResult(aim.name, "time_limit", False, seconds=limit)
+    def out_of_time(matrix, cost, **_):
+        return Outcome("time_limit")
 
-    monkeypatch.setitem(solve.BACKENDS, "highs", out_of_time)
+    monkeypatch.setitem(solvers.BACKENDS, "highs", out_of_time)
     result, output = run(tmp_path, "--json")
     assert result.exit_code == 4
     assert '"status": "no_solution"' in result.output.strip().splitlines()[-1]

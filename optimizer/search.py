@@ -1,0 +1,121 @@
+"""Finding good plans fast: a neighbourhood search over geography.
+
+On this model the LP relaxation's bound is usually at or near the optimum, yet a MIP solver can
+take minutes to *find* a plan that good (SOLVER-NOTES.md; on England's 480,000 candidates HiGHS
+had not left its root after six minutes). The reason is symmetry: a member's saving depends only
+on its partnership's size, so countless groupings are worth the same and the LP blends them.
+
+Councils only partner with councils near them, so a plan is improved one area at a time: every
+decision outside a set of neighbouring councils is held at the current plan, and a small MIP
+re-optimises the rest (large neighbourhood search). Each step can only keep or improve the plan,
+so the search is exact in what it returns; its only job is to get close to the LP bound, after
+which reduced-cost fixing leaves the final proof a small problem.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .candidates import distances_km
+from .matrix import Matrix
+from .model import Aim, Model
+
+NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time: a sub-MIP of this size takes a second or two
+SUB_MIP_SECONDS = 10.0
+
+
+def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """(column, council) pairs: whom each column concerns (members, the reducing council, the short one)."""
+    m = model.members
+    short_cols = model.n_decisions + np.arange(len(model.shortfall_council), dtype=np.int32)
+    return np.concatenate([m.col, short_cols]), np.concatenate([m.council, model.shortfall_council])
+
+
+def council_distances(model: Model) -> np.ndarray:
+    """Km between councils; a council without coordinates is treated as near every other."""
+    councils = model.inputs.councils
+    lat = np.array([c.latitude if c.latitude is not None else np.nan for c in councils], dtype=float)
+    lon = np.array([c.longitude if c.longitude is not None else np.nan for c in councils], dtype=float)
+    return np.nan_to_num(distances_km(lat, lon), nan=0.0)
+
+
+class NeighbourhoodSearch:
+    """Improves a plan area by area; holds the data that every area's sub-MIP shares."""
+
+    def __init__(self, model: Model, matrix: Matrix, aim: Aim, backend: Callable, gap: float, log: Path,
+                 alive: np.ndarray):
+        self.matrix, self.aim, self.backend, self.gap, self.log = matrix, aim, backend, gap, log
+        self.alive = alive  # decisions still worth considering; the rest stay at 0
+        self.model = model
+        self.cols, self.councils = column_councils(model)
+        self.n_councils = len(model.inputs.councils)
+        self.distance = council_distances(model)
+        self.members_of = np.bincount(self.cols, minlength=matrix.n_cols)
+        self.touches = self.members_of > 0
+        order = np.argsort(self.cols, kind="stable")
+        self.sorted_cols, self.sorted_councils = self.cols[order], self.councils[order]
+        self.first = np.flatnonzero(np.r_[True, np.diff(self.sorted_cols) != 0])
+
+    def area(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The councils nearest ``seed`` whose own decisions number about NEIGHBOURHOOD_COLUMNS, and
+        the columns free in it (every council they concern is in the area)."""
+        rank = np.empty(self.n_councils, dtype=np.int64)
+        rank[np.argsort(self.distance[seed], kind="stable")] = np.arange(self.n_councils)
+        furthest = np.full(self.matrix.n_cols, self.n_councils, dtype=np.int64)
+        furthest[self.sorted_cols[self.first]] = np.maximum.reduceat(rank[self.sorted_councils], self.first)
+        decisions = np.sort(furthest[self.matrix.integer & self.touches & self.alive])
+        size = decisions[min(NEIGHBOURHOOD_COLUMNS, len(decisions) - 1)] if len(decisions) else self.n_councils
+        size = max(int(size), 1)
+        free = self.touches & (furthest < size) & (self.alive | ~self.matrix.integer)
+        return np.flatnonzero(rank < size), free
+
+    def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
+        """The best plan that changes only ``free`` columns, or None if it is no better than x."""
+        sub = self.matrix.restrict(free, x)
+        if sub is None or not free.any():
+            return None
+        cost = self.aim.cost[free]
+        outcome = self.backend(sub, cost, limit=seconds, gap=self.gap * 0.1, tie=self.aim.tie * 0.1,
+                               log=self.log, start=x[free])
+        if not outcome.has_plan:
+            return None
+        better = x.copy()
+        better[free] = outcome.x
+        better = self.model.complete(better)
+        return better if self.aim.cost @ better < self.aim.cost @ x - self.aim.tie * 0.5 else None
+
+    def improve(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float) -> np.ndarray:
+        """Improve x area by area until it meets ``bound`` (within the gap), a whole round of areas
+        brings nothing, or the deadline passes. Each round starts where the LP solution ``lp`` says
+        the plan loses most."""
+        improved = True
+        while improved and not self._close(x, bound) and time.perf_counter() < deadline:
+            improved = False
+            looked = np.zeros(self.n_councils, dtype=bool)
+            for seed in np.argsort(-self._excess(x, lp), kind="stable"):
+                if looked[seed]:
+                    continue
+                if self._close(x, bound) or time.perf_counter() >= deadline:
+                    break
+                area, free = self.area(seed)
+                better = self.step(x, free, min(SUB_MIP_SECONDS, deadline - time.perf_counter()))
+                looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
+                if better is not None:
+                    x, improved = better, True
+        return x
+
+    def _close(self, x: np.ndarray, bound: float) -> bool:
+        value = float(self.aim.cost @ x)
+        return value - bound <= max(self.aim.tie, self.gap * abs(value))
+
+    def _excess(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
+        """Per council, how much worse the plan is than the LP solution on the columns concerning it
+        (a column's difference split among its councils), plus how many of them differ at all."""
+        differ = np.abs(x - lp)[self.cols]
+        loss = (self.aim.cost * (x - lp))[self.cols] / self.members_of[self.cols]
+        weight = np.bincount(self.councils, weights=loss, minlength=self.n_councils)
+        return weight + 1e-9 * np.bincount(self.councils, weights=differ, minlength=self.n_councils)
