@@ -264,26 +264,48 @@ def partnership_count_cuts(sizes: Sequence[int], members: Sequence[int], council
     return cuts
 
 
-def define_partnership_count_cuts(model: Model) -> None:
-    """Rounding cuts on how many partnerships of each size a service can have (see partnership_count_cuts).
+def partnership_components(col: np.ndarray, node: np.ndarray) -> np.ndarray:
+    """For entries (column, node) with each column's entries side by side, the smallest node
+    connected to each entry's node through columns: the connected components, found by passing
+    the smallest label along columns until nothing changes."""
+    label = np.arange(int(node.max(initial=-1)) + 1)
+    first = np.flatnonzero(np.r_[True, np.diff(col) != 0])
+    span = np.diff(np.r_[first, len(col)])
+    while True:
+        smallest = np.repeat(np.minimum.reduceat(label[node], first), span) if len(col) else label[node]
+        before = label.copy()
+        np.minimum.at(label, node, smallest)
+        label = label[label]  # jump along chains of labels
+        if np.array_equal(label, before):
+            return label[node]
 
+
+def define_partnership_count_cuts(model: Model) -> None:
+    """Rounding cuts on how many partnerships of each size an area can have (see partnership_count_cuts).
+
+    The cuts are made for each connected area of a service (councils linked by its candidate
+    partnerships): no partnership crosses two areas, so each area's councils bound its own counts.
+    Eight councils within 25 km of each other are "in 2 2/3 groups of three" in the LP, but hold
+    two; nationally the LP bound of net benefit was a percent above the best plan for this reason.
     Without them HiGHS left West Midlands' central services at a 0.4 % gap after 120 s; with them it
     proves the optimum in seconds. They remove no whole plan, only fractional ones.
     """
     m = model.members
-    size = np.bincount(m.col, minlength=model.n_cols)  # members per column
-    in_partnership = m.col < model.n_partnerships
-    entry_size = np.where(in_partnership, size[m.col], 0)
-    service = np.zeros(model.n_cols, dtype=np.int32)
-    service[m.col] = m.service
-    for s in range(len(model.services)):
-        cols = np.flatnonzero((service[: model.n_partnerships] == s))
-        sizes = sorted(set(size[cols].tolist()))
-        if not sizes or len(sizes) > 4:
+    part = m.col < model.n_partnerships
+    col, council = m.col[part], m.council[part]
+    size = np.bincount(col, minlength=model.n_partnerships)
+    area = partnership_components(col, m.service[part].astype(np.int64) * len(model.inputs.councils) + council)
+    order = np.argsort(area, kind="stable")
+    edges = np.flatnonzero(np.r_[True, np.diff(area[order]) != 0, True])
+    for first, last in zip(edges[:-1], edges[1:]):
+        entries = order[first:last]
+        cols = np.unique(col[entries])
+        entry_size = size[col[entries]]
+        sizes = sorted(set(entry_size.tolist()))
+        if len(sizes) > 4:
             continue  # 4^sizes candidate rows: too many for what they bring
-        entries = in_partnership & (m.service == s)
-        councils = len(np.unique(m.council[entries]))
-        counts = [len(np.unique(m.council[entries & (entry_size == k)])) for k in sizes]
+        councils = len(np.unique(council[entries]))
+        counts = [len(np.unique(council[entries][entry_size == k])) for k in sizes]
         for a, b in partnership_count_cuts(sizes, counts, councils):
             weight = np.zeros(max(sizes) + 1)
             weight[sizes] = a

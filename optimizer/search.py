@@ -14,6 +14,7 @@ which reduced-cost fixing leaves the final proof a small problem.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from .model import Aim, Model
 
 NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time: a sub-MIP of this size takes a second or two
 SUB_MIP_SECONDS = 10.0
+IDLE_ROUNDS = 1  # rounds in a row without a better plan before the search gives up
 
 
 def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -54,24 +56,30 @@ class NeighbourhoodSearch:
         self.cols, self.councils = column_councils(model)
         self.n_councils = len(model.inputs.councils)
         self.distance = council_distances(model)
+        self.service_of = np.full(matrix.n_cols, -1)
+        self.service_of[model.members.col] = model.members.service
+        self.n_services = len(model.services)
         self.members_of = np.bincount(self.cols, minlength=matrix.n_cols)
         self.touches = self.members_of > 0
         order = np.argsort(self.cols, kind="stable")
         self.sorted_cols, self.sorted_councils = self.cols[order], self.councils[order]
         self.first = np.flatnonzero(np.r_[True, np.diff(self.sorted_cols) != 0])
 
-    def area(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    def area(self, seed: int, service: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The councils nearest ``seed`` whose own decisions number about NEIGHBOURHOOD_COLUMNS, and
-        the columns free in it (every council they concern is in the area)."""
+        the columns free in it (every council they concern is in the area); with ``service``, only
+        that service's decisions are free, so the area reaches further."""
         rank = np.empty(self.n_councils, dtype=np.int64)
         rank[np.argsort(self.distance[seed], kind="stable")] = np.arange(self.n_councils)
         furthest = np.full(self.matrix.n_cols, self.n_councils, dtype=np.int64)
         furthest[self.sorted_cols[self.first]] = np.maximum.reduceat(rank[self.sorted_councils], self.first)
-        decisions = np.sort(furthest[self.matrix.integer & self.touches & self.alive])
+        eligible = self.touches & (self.alive | ~self.matrix.integer)
+        if service is not None:
+            eligible &= (self.service_of == service) | ~self.matrix.integer
+        decisions = np.sort(furthest[eligible & self.matrix.integer])
         size = decisions[min(NEIGHBOURHOOD_COLUMNS, len(decisions) - 1)] if len(decisions) else self.n_councils
         size = max(int(size), 1)
-        free = self.touches & (furthest < size) & (self.alive | ~self.matrix.integer)
-        return np.flatnonzero(rank < size), free
+        return np.flatnonzero(rank < size), eligible & (furthest < size)
 
     def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
         """The best plan that changes only ``free`` columns, or None if it is no better than x."""
@@ -89,24 +97,37 @@ class NeighbourhoodSearch:
         return better if self.aim.cost @ better < self.aim.cost @ x - self.aim.tie * 0.5 else None
 
     def improve(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float) -> np.ndarray:
-        """Improve x area by area until it meets ``bound`` (within the gap), a whole round of areas
-        brings nothing, or the deadline passes. Each round starts where the LP solution ``lp`` says
-        the plan loses most."""
-        improved = True
-        while improved and not self._close(x, bound) and time.perf_counter() < deadline:
-            improved = False
-            looked = np.zeros(self.n_councils, dtype=bool)
-            for seed in np.argsort(-self._excess(x, lp), kind="stable"):
-                if looked[seed]:
-                    continue
-                if self._close(x, bound) or time.perf_counter() >= deadline:
-                    break
-                area, free = self.area(seed)
-                better = self.step(x, free, min(SUB_MIP_SECONDS, deadline - time.perf_counter()))
-                looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
-                if better is not None:
-                    x, improved = better, True
+        """Improve x area by area until it meets ``bound`` (within the gap), a round of every kind
+        of area brings nothing, or the deadline passes.
+
+        Rounds alternate between areas of every service and wider areas of one service at a time
+        (services are tied together only through each council's target). Each round starts where
+        the LP solution ``lp`` says the plan loses most.
+        """
+        kinds = [None, *range(self.n_services)]
+        idle = 0  # rounds in a row that brought nothing
+        for round_ in itertools.count():
+            if idle >= IDLE_ROUNDS or self._close(x, bound) or time.perf_counter() >= deadline:
+                return x
+            service = kinds[round_ % len(kinds)]
+            x, improved = self._round(x, lp, bound, deadline, service)
+            idle = 0 if improved else idle + 1
         return x
+
+    def _round(self, x, lp, bound, deadline, service):
+        improved = False
+        looked = np.zeros(self.n_councils, dtype=bool)
+        for seed in np.argsort(-self._excess(x, lp), kind="stable"):
+            if looked[seed]:
+                continue
+            if self._close(x, bound) or time.perf_counter() >= deadline:
+                break
+            area, free = self.area(seed, service)
+            better = self.step(x, free, min(SUB_MIP_SECONDS, deadline - time.perf_counter()))
+            looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
+            if better is not None:
+                x, improved = better, True
+        return x, improved
 
     def _close(self, x: np.ndarray, bound: float) -> bool:
         value = float(self.aim.cost @ x)

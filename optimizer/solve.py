@@ -113,6 +113,7 @@ class AimSolve:
     gap: float
     log: Path
     deadline: float
+    limit: float
     alive: np.ndarray  # decisions that can still be in an optimal plan; the rest are held at 0
     progress: Callable[[str], None] | None = None
 
@@ -141,6 +142,11 @@ class AimSolve:
             reduced[free] = outcome.reduced_costs
         return replace(outcome, x=x, reduced_costs=reduced)
 
+    def say(self, message: str) -> None:
+        if self.progress:
+            took = time.perf_counter() - (self.deadline - self.limit)
+            self.progress(f"  {self.aim.name.replace('_', ' ')}: {message} ({took:.1f} s)")
+
     def close(self, value: float, bound: float) -> bool:
         return value - bound <= max(self.aim.tie, self.gap * abs(value))
 
@@ -153,12 +159,13 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     plan tied with it on this aim (later aims need look at no others).
     """
     began = time.perf_counter()
-    run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, alive, progress)
+    run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress)
     lp = run.solve(None, None, limit=run.left(), relax=True)
     if not lp.has_plan or lp.termination != "optimal":
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, -math.inf))
         return judge(aim, final, None, began, gap), final.x, alive  # the MIP says why (infeasible, out of time)
     lowest = lp.bound
+    run.say(f"LP bound {_figure(aim, aim.sign * lowest)}")
     used = matrix.integer & (lp.x > 1e-6)
     if start is not None:
         used |= matrix.integer & (start > 0.5)
@@ -170,15 +177,15 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     if plan is None:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, lowest))
         return judge(aim, final, lowest, began, gap), final.x, alive
+    run.say(f"first plan {_figure(aim, aim.value(plan))}")
     if not run.close(aim.cost @ plan, lowest) and int(alive.sum()) > SEARCH_FROM_COLUMNS:
         search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
+        run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome("optimal", plan, lowest)
     if not run.close(aim.cost @ plan, lowest):
         keep = _worth_keeping(lp, plan, aim, lowest)
-        if progress:
-            progress(f"  {aim.name.replace('_', ' ')}: LP bound {_figure(aim, aim.sign * lowest)}, plan "
-                     f"{_figure(aim, aim.value(plan))}; searching {int(keep.sum()):,} of {int(alive.sum()):,} options")
+        run.say(f"proving it over the {int(keep.sum()):,} of {int(alive.sum()):,} options that could do better")
         final = run.solve(keep, plan, limit=run.left(), watch=_watcher(aim, progress, lowest))
         if not final.has_plan or aim.cost @ final.x > aim.cost @ plan:
             final = Outcome(final.termination, plan, final.bound)  # keep the plan in hand

@@ -1,0 +1,100 @@
+"""The methods that only switch on for large problems are exact too.
+
+The area-by-area search, LP pricing and reduced-cost fixing carried between aims only switch on
+above a size no enumerable instance reaches; here they are forced on, with areas of three columns
+and pricing two columns at a time, and the plan must still be the enumerated optimum.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimizer import search, solve, solvers
+from optimizer.candidates import enumerate_candidates
+from optimizer.model import build_model, partnership_components
+from optimizer.pipeline import optimise
+from optimizer.validate import load_workbook_inputs
+from tests.instances import random_instance, write_workbook
+from tests.reference import brute_force, evaluate
+from tests.test_enumeration import plan_choices
+
+WEST_MIDLANDS = Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx"
+
+
+@pytest.fixture
+def large_methods_forced(monkeypatch):
+    monkeypatch.setattr(solve, "SEARCH_FROM_COLUMNS", 0)
+    monkeypatch.setattr(search, "NEIGHBOURHOOD_COLUMNS", 3)
+    monkeypatch.setattr(solvers, "PRICE_FROM_COLUMNS", 0)
+    monkeypatch.setattr(solvers, "PRICED_PER_ROUND", 2)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", range(200, 260))
+def test_forced_search_and_pricing_find_the_enumerated_optimum(tmp_path, seed, solver, large_methods_forced):
+    rng = random.Random(seed)
+    sheets = random_instance(rng)
+    workbook = tmp_path / "instance.xlsx"
+    write_workbook(sheets, workbook, rng)
+    inputs = load_workbook_inputs(workbook).inputs
+    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
+
+    plan = optimise(inputs)
+    reference = brute_force(sheets)
+
+    if not reference.feasible:
+        assert plan.status == "infeasible", reference.reason
+        return
+    assert plan.status == "optimal", [str(s) for s in plan.stages]
+    evaluation = evaluate(sheets, *plan_choices(plan))
+    assert evaluation.feasible, evaluation.reason
+    verdict = reference.is_optimal(evaluation, rel_tol=0.0)
+    assert verdict, verdict.reason
+
+
+def west_midlands_model():
+    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+    return build_model(inputs, enumerate_candidates(inputs))
+
+
+@pytest.mark.parametrize("aim", [0, 1, 2])
+def test_priced_lp_is_the_whole_lp(tmp_path, monkeypatch, aim):
+    """Pricing columns in reaches the LP optimum over every column, with dual-feasible reduced costs."""
+    monkeypatch.setattr(solvers, "PRICED_PER_ROUND", 50)
+    model = west_midlands_model()
+    cost = model.aims[aim].cost
+    log = tmp_path / "highs.log"
+    whole = solvers._highs_lp(model.matrix, cost, 60, log)
+    priced = solvers._highs_lp_by_pricing(model.matrix, cost, 60, log, None)
+    assert priced.termination == "optimal"
+    assert priced.bound == pytest.approx(whole.bound, rel=1e-9, abs=1e-6)
+    assert model.matrix.violation(priced.x) < 1e-6
+    x, reduced = priced.x, priced.reduced_costs
+    tolerance = 1e-6 * max(1.0, float(np.abs(cost).max()))
+    assert (reduced[x < 1e-9] >= -tolerance).all()  # at the lower bound: no column would improve
+    assert (np.abs(reduced[(x > 1e-9) & (x < 1 - 1e-9)]) <= tolerance).all()  # basic: zero
+
+
+def test_components_are_the_connected_areas():
+    rng = random.Random(3)
+    groups = [sorted(rng.sample(range(40), rng.randint(2, 4))) for _ in range(30)]
+    col = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    node = np.concatenate(groups)
+    label = partnership_components(col, node)
+    parent = list(range(40))  # union-find, the textbook way
+
+    def find(v):
+        while parent[v] != v:
+            v = parent[v]
+        return v
+
+    for g in groups:
+        for v in g[1:]:
+            parent[find(v)] = find(g[0])
+    for a in range(len(node)):
+        for b in range(len(node)):
+            assert (label[a] == label[b]) == (find(node[a]) == find(node[b]))
