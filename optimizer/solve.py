@@ -123,6 +123,8 @@ class AimSolve:
     def solve(self, free: np.ndarray | None, start: np.ndarray | None, *, limit: float, relax: bool = False,
               watch: Callable | None = None) -> Outcome:
         """The aim over the ``free`` decisions only (None: all alive), the others held at 0."""
+        if time.perf_counter() >= self.deadline:  # handing England to CBC alone takes seconds
+            return Outcome("time_limit")
         free = self.alive if free is None else free & self.alive
         # continuous columns (shortfalls) and required partnerships are always free
         free = free | ~self.matrix.integer | (self.matrix.lower > 0)

@@ -71,9 +71,11 @@ def run_cli(workbook, output, solver):
     )
 
 
-@pytest.mark.parametrize("solver", ["highs", "cbc"])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
+def optimum_checked(tmp_path, seed, solver):
+    """Solve random instance ``seed`` through a real workbook and check it against enumeration.
+
+    Returns (inputs, workbook, plan, evaluation), or None when the instance is rightly infeasible.
+    """
     rng = random.Random(seed)
     sheets = random_instance(rng)
     workbook = tmp_path / "instance.xlsx"
@@ -87,12 +89,22 @@ def test_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
 
     if not reference.feasible:
         assert plan.status == "infeasible", reference.reason
-        return
+        return None
     assert plan.status == "optimal", [str(s) for s in plan.stages]
     evaluation = evaluate(sheets, *plan_choices(plan))
     assert evaluation.feasible, evaluation.reason
     verdict = reference.is_optimal(evaluation, rel_tol=inputs.settings.mip_gap)
     assert verdict, verdict.reason
+    return inputs, workbook, plan, evaluation
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
+    checked = optimum_checked(tmp_path, seed, solver)
+    if checked is None:
+        return
+    inputs, workbook, plan, evaluation = checked
 
     output = tmp_path / "plan.xlsx"
     write_plan(plan, output, force=False, input_path=workbook)

@@ -16,11 +16,8 @@ import pytest
 from optimizer import search, solve, solvers
 from optimizer.candidates import enumerate_candidates
 from optimizer.model import build_model, partnership_components
-from optimizer.pipeline import optimise
 from optimizer.validate import load_workbook_inputs
-from tests.instances import random_instance, write_workbook
-from tests.reference import brute_force, evaluate
-from tests.test_enumeration import plan_choices
+from tests.test_enumeration import optimum_checked
 
 WEST_MIDLANDS = Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx"
 
@@ -36,24 +33,7 @@ def large_methods_forced(monkeypatch):
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", range(200, 260))
 def test_forced_search_and_pricing_find_the_enumerated_optimum(tmp_path, seed, solver, large_methods_forced):
-    rng = random.Random(seed)
-    sheets = random_instance(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
-    inputs = load_workbook_inputs(workbook).inputs
-    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
-
-    plan = optimise(inputs)
-    reference = brute_force(sheets)
-
-    if not reference.feasible:
-        assert plan.status == "infeasible", reference.reason
-        return
-    assert plan.status == "optimal", [str(s) for s in plan.stages]
-    evaluation = evaluate(sheets, *plan_choices(plan))
-    assert evaluation.feasible, evaluation.reason
-    verdict = reference.is_optimal(evaluation, rel_tol=0.0)
-    assert verdict, verdict.reason
+    optimum_checked(tmp_path, seed, solver)
 
 
 def west_midlands_model():
