@@ -90,6 +90,10 @@ class Matrix:
             self.integer,
         )
 
+    def rows_touched(self, columns: np.ndarray) -> np.ndarray:
+        """Which rows hold at least one of ``columns`` (a mask): the rows ``restrict`` keeps."""
+        return np.bincount(self.rows[columns[self.cols]], minlength=self.n_rows) > 0
+
     def restrict(self, free: np.ndarray, x: np.ndarray, every_row: bool = False) -> Matrix | None:
         """The program in the ``free`` columns alone, every other column held at its value in ``x``.
 
@@ -101,7 +105,7 @@ class Matrix:
         shift = self.activity(held)
         lower, upper = self.row_lower - shift, self.row_upper - shift
         entry_free = free[self.cols]
-        has_free = np.bincount(self.rows[entry_free], minlength=self.n_rows) > 0
+        has_free = self.rows_touched(free)
         if every_row:
             has_free[:] = True
         slack = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(shift))

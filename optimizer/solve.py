@@ -175,7 +175,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         quick = run.solve(used, start, limit=run.left(QUICK_SHARE))
     except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
         quick = Outcome("error")
-    plan = quick.x if quick.has_plan else start if start is not None and _feasible(matrix, start) else None
+    plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
     if plan is None:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, lowest))
         return judge(aim, final, lowest, began, gap), final.x, alive
@@ -206,8 +206,9 @@ def _worth_keeping(lp: Outcome, plan: np.ndarray, aim: Aim, lowest: float) -> np
     return (lp.reduced_costs <= margin) | (plan > 0.5)
 
 
-def _feasible(matrix: Matrix, x: np.ndarray) -> bool:
-    return matrix.violation(x) <= 1e-6
+def _usable(matrix: Matrix, x: np.ndarray | None) -> bool:
+    """Is x a plan that meets every row (the start of a later aim always does)?"""
+    return x is not None and matrix.violation(x) <= 1e-6
 
 
 def judge(aim: Aim, outcome: Outcome, lowest: float | None, began: float, gap: float) -> StageResult:

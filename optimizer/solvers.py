@@ -172,14 +172,10 @@ def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Pa
     """
     began = time.perf_counter()
     h = _highs(limit, 0.0, 0.0, log)
-    chosen = ~matrix.integer | (matrix.lower > 0)
-    if start is not None:
-        chosen |= start > 0.5
-    chosen |= _cheapest(cost, matrix.integer, PRICED_PER_ROUND)
+    chosen = _first_columns(matrix, cost, start)
     columns = np.flatnonzero(chosen)
     sub = matrix.restrict(chosen, np.zeros(matrix.n_cols), every_row=True)
     _pass(h, sub, cost[chosen], np.zeros(sub.n_cols, dtype=np.int32))
-    scale = PRICING_TOLERANCE * max(1.0, float(np.abs(cost).max(initial=0.0)))
     while True:
         h.setOptionValue("time_limit", max(0.01, limit - (time.perf_counter() - began)))
         termination = _run(h)
@@ -187,19 +183,36 @@ def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Pa
             return Outcome(termination)
         if termination != "optimal":  # e.g. too few columns yet to meet every row: solve it whole
             return _highs_lp(matrix, cost, max(0.01, limit - (time.perf_counter() - began)), log)
-        row_dual = np.array(h.getSolution().row_dual)
-        reduced = cost - np.bincount(matrix.cols, weights=matrix.values * row_dual[matrix.rows], minlength=matrix.n_cols)
-        reduced[columns] = np.array(h.getSolution().col_dual)
-        entering = np.flatnonzero((reduced < -scale) & ~chosen)
+        reduced = _priced(matrix, cost, np.array(h.getSolution().row_dual))
+        entering = _entering(reduced, chosen, cost)
         if not len(entering):
             break
-        entering = entering[np.argsort(reduced[entering], kind="stable")[:PRICED_PER_ROUND]]
         _add_columns(h, matrix, cost, entering)
         chosen[entering] = True
         columns = np.concatenate([columns, entering])
     x = np.zeros(matrix.n_cols)
     x[columns] = h.getSolution().col_value
     return Outcome("optimal", x, h.getInfo().objective_function_value, reduced)
+
+
+def _first_columns(matrix: Matrix, cost: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+    """The columns a priced LP starts from: continuous and required ones, the start plan's, the cheapest."""
+    chosen = ~matrix.integer | (matrix.lower > 0)
+    if start is not None:
+        chosen |= start > 0.5
+    return chosen | _cheapest(cost, matrix.integer, PRICED_PER_ROUND)
+
+
+def _priced(matrix: Matrix, cost: np.ndarray, row_dual: np.ndarray) -> np.ndarray:
+    """Every column's reduced cost c - A'y under the row duals y."""
+    return cost - np.bincount(matrix.cols, weights=matrix.values * row_dual[matrix.rows], minlength=matrix.n_cols)
+
+
+def _entering(reduced: np.ndarray, chosen: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """The most improving columns not yet in the LP, at most PRICED_PER_ROUND of them."""
+    scale = PRICING_TOLERANCE * max(1.0, float(np.abs(cost).max(initial=0.0)))
+    entering = np.flatnonzero((reduced < -scale) & ~chosen)
+    return entering[np.argsort(reduced[entering], kind="stable")[:PRICED_PER_ROUND]]
 
 
 def _cheapest(cost: np.ndarray, integer: np.ndarray, n: int) -> np.ndarray:
@@ -247,12 +260,23 @@ def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool) ->
     return solver
 
 
+CBC_HANDOVER_S_PER_NONZERO = 3e-6  # PuLP writing the MPS file and reading the solution (SOLVER-NOTES.md)
+
+
 def solve_cbc(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float, log: Path,
               start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None) -> Outcome:
+    if relax and matrix.n_cols > PRICE_FROM_COLUMNS:
+        return _cbc_lp_by_pricing(matrix, cost, limit, log, start)
     began = time.perf_counter()
-    solver = cbc_command(limit, gap, tie, log, relax)
     problem, variables = to_pulp(matrix, cost)
-    solver.timeLimit = max(0.01, limit - (time.perf_counter() - began))  # writing the problem takes time too
+    return _run_cbc(problem, variables, matrix, cost, limit - (time.perf_counter() - began), gap, tie, log, relax)
+
+
+def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float, gap: float, tie: float, log: Path,
+             relax: bool) -> Outcome:
+    solver = cbc_command(limit, gap, tie, log, relax)
+    # CBC's clock starts after PuLP has written the problem, and stops before PuLP reads the answer
+    solver.timeLimit = max(0.01, limit - CBC_HANDOVER_S_PER_NONZERO * len(matrix.values))
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as exc:
@@ -295,6 +319,42 @@ def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
         )
 
     return solve_in_unit_costs
+
+
+def _cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path, start: np.ndarray | None) -> Outcome:
+    """As ``_highs_lp_by_pricing``, each round a fresh CBC run on the columns chosen so far.
+
+    CBC's LP on all of England's columns took about 60 s and ignored its time limit; the rounds
+    each hand PuLP a few thousand columns.
+    """
+    began = time.perf_counter()
+    chosen = _first_columns(matrix, cost, start)
+    while True:
+        rows = matrix.rows_touched(chosen)
+        sub = matrix.restrict(chosen, np.zeros(matrix.n_cols))
+        left = limit - (time.perf_counter() - began)
+        if sub is None or left <= 0:
+            return Outcome("time_limit" if left <= 0 else "infeasible")
+        problem, variables = to_pulp(sub, cost[chosen])
+        outcome = _run_cbc(problem, variables, sub, cost[chosen], left, 0.0, 0.0, log, relax=True)
+        if outcome.termination != "optimal":
+            return outcome
+        sub_dual = np.array([_row_dual(problem, i) for i in range(sub.n_rows)])
+        row_dual = np.zeros(matrix.n_rows)
+        row_dual[rows] = sub_dual  # a row without columns yet binds nothing: dual 0
+        reduced = _priced(matrix, cost, row_dual)
+        entering = _entering(reduced, chosen, cost)
+        if not len(entering):
+            x = np.zeros(matrix.n_cols)
+            x[chosen] = outcome.x
+            return Outcome("optimal", x, float(cost @ x), reduced)
+        chosen[entering] = True
+
+
+def _row_dual(problem, i: int) -> float:
+    """Row i's dual from PuLP, whose ``to_pulp`` rows are ``c{i}`` (and ``u{i}`` for a row's upper side)."""
+    sides = (problem.get_constraint_by_name(name) for name in (f"c{i}", f"u{i}"))
+    return sum(side.pi or 0.0 for side in sides if side is not None)
 
 
 BACKENDS: dict[str, Callable[..., Outcome]] = {"highs": in_unit_costs(solve_highs), "cbc": in_unit_costs(solve_cbc)}
