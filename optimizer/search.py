@@ -104,17 +104,16 @@ class NeighbourhoodSearch:
         (services are tied together only through each council's target). Each round starts where
         the LP solution ``lp`` says the plan loses most.
         """
-        kinds = [None, *range(self.n_services)]
+        kinds = itertools.cycle([None, *range(self.n_services)])
         idle = 0  # rounds in a row that brought nothing
-        for round_ in itertools.count():
-            if idle >= IDLE_ROUNDS or self._close(x, bound) or time.perf_counter() >= deadline:
-                return x
-            service = kinds[round_ % len(kinds)]
-            x, improved = self._round(x, lp, bound, deadline, service)
+        while idle < IDLE_ROUNDS and not self._close(x, bound) and time.perf_counter() < deadline:
+            x, improved = self._round(x, lp, bound, deadline, next(kinds))
             idle = 0 if improved else idle + 1
         return x
 
-    def _round(self, x, lp, bound, deadline, service):
+    def _round(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float,
+               service: int | None) -> tuple[np.ndarray, bool]:
+        """One pass of areas of one kind over the councils, most promising seeds first."""
         improved = False
         looked = np.zeros(self.n_councils, dtype=bool)
         for seed in np.argsort(-self._excess(x, lp), kind="stable"):
