@@ -210,14 +210,18 @@ def money_axis(largest: float) -> str:
     return '£#,##0.0,,"m"' if largest >= 1e6 else "£#,##0"
 
 
+def add_saving_series(chart, grid: Grid, names: str, columns: tuple[str, str], prefix: str, gap: int) -> None:
+    """The two stacked series every saving chart shows: from sharing (blue), from reductions (orange)."""
+    for column, title, colour in zip(columns, ("from sharing", "from reductions"), ("#4472C4", "#ED7D31")):
+        chart.add_series({"name": prefix + title, "categories": names, "values": grid.span(column),
+                          "fill": {"color": colour}, "gap": gap})
+
+
 def council_chart(book: Book, plan: Plan, councils: Grid):
     """Stacked columns of each council's saving (sharing, reductions) with its target as a marker."""
     chart = book.workbook.add_chart({"type": "column", "subtype": "stacked"})
     names = councils.span("council")
-    for column, title, colour in (("saving_from_sharing", "saving from sharing", "#4472C4"),
-                                  ("saving_from_reductions", "saving from reductions", "#ED7D31")):
-        chart.add_series({"name": title, "categories": names, "values": councils.span(column),
-                          "fill": {"color": colour}, "gap": 40})
+    add_saving_series(chart, councils, names, ("saving_from_sharing", "saving_from_reductions"), "saving ", 40)
     target = book.workbook.add_chart({"type": "line"})
     target.add_series({"name": "target", "categories": names, "values": councils.span("target"),
                        "line": {"none": True},
@@ -237,10 +241,7 @@ def council_chart(book: Book, plan: Plan, councils: Grid):
 def service_chart(book: Book, services: Grid, largest: float):
     chart = book.workbook.add_chart({"type": "bar", "subtype": "stacked"})
     names = services.span("service")
-    for column, title, colour in (("from_sharing", "from sharing", "#4472C4"),
-                                  ("from_reductions", "from reductions", "#ED7D31")):
-        chart.add_series({"name": title, "categories": names, "values": services.span(column),
-                          "fill": {"color": colour}, "gap": 50})
+    add_saving_series(chart, services, names, ("from_sharing", "from_reductions"), "", 50)
     chart.set_title({"name": "Annual saving by service", "name_font": {"size": 12}})
     chart.set_x_axis({"num_format": money_axis(largest), "major_gridlines": {"visible": True,
                                                                              "line": {"color": "#D9D9D9"}}})
