@@ -215,20 +215,22 @@ LEGACY_XLS = OLE + "Workbook".encode("utf-16-le") + b"\0" * 1000
 ENCRYPTED = OLE + "EncryptedPackage".encode("utf-16-le") + b"\0" * 1000
 
 
-def ods(folder: Path) -> Path:
+def zip_named_xlsx(folder: Path, parts: dict[str, str]) -> Path:
+    """A zip holding ``parts``, named as if it were a workbook."""
     path = folder / "input.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", "<office:document-content/>")
+        for name, text in parts.items():
+            archive.writestr(name, text)
     return path
+
+
+def ods(folder: Path) -> Path:
+    return zip_named_xlsx(folder, {"mimetype": "application/vnd.oasis.opendocument.spreadsheet",
+                                   "content.xml": "<office:document-content/>"})
 
 
 def docx(folder: Path) -> Path:
-    path = folder / "input.xlsx"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return path
+    return zip_named_xlsx(folder, {"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"})
 
 
 def workbook_named(name: str) -> Callable[[Path], Path]:
