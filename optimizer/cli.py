@@ -157,7 +157,7 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
         if len(plan.diagnosis) > 10:
             click.echo(f"  ... and {len(plan.diagnosis) - 10} more in the workbook")
     if as_json:
-        click.echo(json.dumps(plan.summary()))
+        click.echo(json.dumps(plan.summary(pence=True)))
     sys.exit(EXIT_FOR_STATUS[plan.status])
 
 

@@ -80,6 +80,9 @@ class Diagnosis:
         return max(0.0, self.target - self.most_achievable)
 
 
+MONEY = ("total_annual_saving", "total_one_off_cost", "net_benefit", "total_shortfall")  # £ in the Summary
+
+
 @dataclass(frozen=True)
 class Plan:
     inputs: Inputs
@@ -124,10 +127,15 @@ class Plan:
     def councils_meeting_target(self) -> int:
         return sum(1 for c in self.councils if c.target_met)
 
-    def summary(self) -> dict[str, object]:
-        """The Summary sheet's rows (SPEC.md section 3), in order; figures are blank without a plan."""
+    def summary(self, pence: bool = False) -> dict[str, object]:
+        """The Summary sheet's rows (SPEC.md section 3), in order; figures are blank without a plan.
+
+        With ``pence``, money is rounded to pounds and pence, as ``--json`` prints it: sums of
+        shares carry float noise (14244398.799999997). The sheet keeps the exact sums its
+        formulas recalculate to.
+        """
         figures = self.has_plan
-        return {
+        summary = {
             "status": self.status,
             "gap": self.gap if figures else None,
             "total_annual_saving": self.total_annual_saving if figures else None,
@@ -140,6 +148,9 @@ class Plan:
             "solve_seconds": round(self.solve_seconds, 3),
             "input_sha256": self.inputs.source_sha256,
         }
+        if pence and figures:
+            summary.update({metric: round(summary[metric], 2) for metric in MONEY})
+        return summary
 
 
 def _partnership_line(group) -> PartnershipLine:

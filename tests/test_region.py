@@ -8,6 +8,7 @@ import pytest
 
 from optimizer.model import TIE
 from optimizer.pipeline import optimise
+from optimizer.plan import MONEY
 from optimizer.validate import load_workbook_inputs
 
 WEST_MIDLANDS = Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx"
@@ -34,3 +35,12 @@ def test_both_solvers_agree_on_every_aim(plans):
         allowed = TIE[a.aim] + 2 * 1e-4 * abs(a.value)
         assert a.value == pytest.approx(b.value, abs=allowed), a.aim
     assert highs.total_shortfall == pytest.approx(cbc.total_shortfall, abs=TIE["shortfall"])
+
+
+def test_printed_money_is_pounds_and_pence(plans):
+    # --json printed the region's shortfall, summed from council shares, as 14244398.799999997
+    for plan in plans.values():
+        summary = plan.summary(pence=True)
+        for metric in MONEY:
+            assert summary[metric] == round(summary[metric], 2), (metric, summary[metric])
+            assert summary[metric] == pytest.approx(getattr(plan, metric), abs=0.005)
