@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from optimizer.pipeline import optimise
-from optimizer.plan import MONEY
+from optimizer.plan import MONEY as MONEY_METRICS
 from optimizer.report import write_plan
 from optimizer.validate import load_workbook_inputs
 from tests.instances import random_instance, write_workbook
@@ -122,5 +122,5 @@ def test_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
         assert printed["status"] == "optimal"
         assert printed["solver"] == solver
         assert_figures_match(printed, evaluation)
-        for metric in MONEY:  # pounds and pence, not float noise such as 14244398.799999997
+        for metric in MONEY_METRICS:  # pounds and pence, not float noise such as 14244398.799999997
             assert printed[metric] == round(printed[metric], 2), (metric, printed[metric])
