@@ -2,7 +2,8 @@
 
 Each aim is solved in four steps, all exact:
 1. the LP relaxation gives a bound and, for every column, a reduced cost;
-2. a MIP over the columns the LP uses (and the previous plan's) gives a first plan;
+2. a MIP over the columns the LP uses (and the previous plan's) gives a first plan; on large
+   problems, so does tiling the LP (``optimizer.tiling``), and the better is kept;
 3. the neighbourhood search (``optimizer.search``) improves it area by area, towards the LP bound;
 4. a column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this one,
    so it is left out, and the solver finishes on the rest from the plan in hand.
@@ -27,6 +28,7 @@ from .matrix import Matrix
 from .model import TIE, Aim, Model
 from .search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
 from .solvers import BACKENDS, Outcome, SolverError
+from .tiling import tile
 
 __all__ = ["BACKENDS", "Solution", "SolverError", "StageResult", "judge", "solve_aim", "solve_model"]
 
@@ -34,8 +36,11 @@ __all__ = ["BACKENDS", "Solution", "SolverError", "StageResult", "judge", "solve
 NO_PLAN_STATUS = {"infeasible": "infeasible", "time_limit": "no_solution", "interrupted": "no_solution"}
 
 QUICK_SHARE = 0.2  # of an aim's time, for the plan built from the LP's columns
+TILING_SHARE = 0.15  # of what is left then, for the plan read off the LP
+TILING_ROUNDS = 8  # tilings, each keeping the partnerships of more councils, before giving up
 SEARCH_SHARE = 0.4  # of what is left then, for the neighbourhood search
 SEARCH_FROM_COLUMNS = 2 * NEIGHBOURHOOD_COLUMNS  # smaller problems go to the solver whole
+PROVABLE_COLUMNS = 100_000  # a MIP over more did not leave its root in the time (England: 472,789)
 REDUCED_COST_SLACK = 1e-6  # relative; reduced costs are only as exact as the LP's tolerances
 
 
@@ -162,7 +167,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     """
     began = time.perf_counter()
     run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress)
-    lp = run.solve(None, None, limit=run.left(), relax=True)
+    lp = run.solve(None, start, limit=run.left(), relax=True)  # a priced LP starts from the plan's columns
     if not lp.has_plan or lp.termination != "optimal":
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, -math.inf))
         return judge(aim, final, None, began, gap), final.x, alive  # the MIP says why (infeasible, out of time)
@@ -176,22 +181,69 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
         quick = Outcome("error")
     plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
+    if int(alive.sum()) > SEARCH_FROM_COLUMNS:
+        plan = _better(aim, plan, _tiled(run, lp, plan))
     if plan is None:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, lowest))
         return judge(aim, final, lowest, began, gap), final.x, alive
     run.say(f"first plan {_figure(aim, aim.value(plan))}")
+    search = None
     if not run.close(aim.cost @ plan, lowest) and int(alive.sum()) > SEARCH_FROM_COLUMNS:
         search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome("optimal", plan, lowest)
-    if not run.close(aim.cost @ plan, lowest):
-        keep = _worth_keeping(lp, plan, aim, lowest)
+    keep = _worth_keeping(lp, plan, aim, lowest)
+    if not run.close(aim.cost @ plan, lowest) and search is not None and keep.sum() > PROVABLE_COLUMNS:
+        # no proof in reach: the time left goes to a better plan
+        plan = search.improve(plan, lp.x, lowest, run.deadline)
+        run.say(f"area by area, on: plan {_figure(aim, aim.value(plan))}")
+        final = Outcome("optimal" if run.close(aim.cost @ plan, lowest) else "time_limit", plan, lowest)
+    elif not run.close(aim.cost @ plan, lowest):
         run.say(f"proving it over the {int(keep.sum()):,} of {int(alive.sum()):,} options that could do better")
         final = run.solve(keep, plan, limit=run.left(), watch=_watcher(aim, progress, lowest))
         if not final.has_plan or aim.cost @ final.x > aim.cost @ plan:
             final = Outcome(final.termination, plan, final.bound)  # keep the plan in hand
     return judge(aim, final, lowest, began, gap), final.x, alive & _worth_keeping(lp, final.x, aim, lowest)
+
+
+def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None) -> np.ndarray | None:
+    """A plan ``optimizer.tiling`` reads off the LP that meets every row, or None.
+
+    The tiling sees only the rows each (council, service) is in once, not the targets, so it can
+    leave a council further short than the plan in hand and break the shortfall an earlier aim
+    keeps. The partnerships of councils short in the plan in hand are kept from the start; each
+    council the tiling leaves further short has its partnerships kept in the next round.
+    """
+    model, deadline = run.model, time.perf_counter() + run.left(TILING_SHARE)
+    short_before = np.zeros(len(model.inputs.councils))
+    if plan is not None:
+        short_before[model.shortfall_council] = plan[model.n_decisions :]
+    kept = short_before > 0
+    for round_ in range(TILING_ROUNDS):
+        held = np.zeros(run.matrix.n_cols, dtype=bool)
+        if plan is not None:
+            entries = kept[model.members.council] & (plan[model.members.col] > 0.5)
+            held[model.members.col[entries]] = True
+        seconds = (deadline - time.perf_counter()) / (TILING_ROUNDS - round_)
+        x = model.complete(tile(run.matrix, run.aim.cost, lp, seconds, held))
+        if _usable(run.matrix, x):
+            run.say(f"tiling the LP: plan {_figure(run.aim, run.aim.value(x))}")
+            return x
+        short_now = np.zeros(len(model.inputs.councils))
+        short_now[model.shortfall_council] = x[model.n_decisions :]
+        worse = (short_now > short_before + 1e-6) & ~kept
+        if plan is None or not worse.any() or time.perf_counter() >= deadline:
+            return None
+        kept |= worse
+    return None
+
+
+def _better(aim: Aim, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The better of two plans (either may be None)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return b if aim.cost @ b < aim.cost @ a else a
 
 
 def _worth_keeping(lp: Outcome, plan: np.ndarray, aim: Aim, lowest: float) -> np.ndarray:

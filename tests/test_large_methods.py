@@ -1,8 +1,9 @@
 """The methods that only switch on for large problems are exact too.
 
-The area-by-area search, LP pricing and reduced-cost fixing carried between aims only switch on
-above a size no enumerable instance reaches; here they are forced on, with areas of three columns
-and pricing two columns at a time, and the plan must still be the enumerated optimum.
+The area-by-area search, the tiling of the LP, LP pricing and reduced-cost fixing carried between
+aims only switch on above a size no enumerable instance reaches; here they are forced on, with
+areas of three columns and pricing two columns at a time, and the plan must still be the
+enumerated optimum.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import pytest
 from optimizer import search, solve, solvers
 from optimizer.candidates import enumerate_candidates
 from optimizer.model import build_model, partnership_components
+from optimizer.pipeline import optimise
 from optimizer.validate import load_workbook_inputs
-from tests.test_enumeration import optimum_checked
+from tests.instances import random_instance, write_workbook
+from tests.reference import brute_force, evaluate
+from tests.test_enumeration import optimum_checked, plan_choices
 
 WEST_MIDLANDS = Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx"
 
@@ -79,3 +83,30 @@ def test_components_are_the_connected_areas():
     for a in range(len(node)):
         for b in range(len(node)):
             assert (label[a] == label[b]) == (find(node[a]) == find(node[b]))
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", range(260, 290))
+def test_search_in_place_of_an_unreachable_proof_keeps_plans_valid_and_honest(tmp_path, seed, solver, monkeypatch,
+                                                                             large_methods_forced):
+    # a proof over more than PROVABLE_COLUMNS is skipped for more search: the plan must still be
+    # valid, never better than the optimum, and called optimal only when it is
+    monkeypatch.setattr(solve, "PROVABLE_COLUMNS", 0)
+    rng = random.Random(seed)
+    sheets = random_instance(rng)
+    workbook = tmp_path / "instance.xlsx"
+    write_workbook(sheets, workbook, rng)
+    inputs = load_workbook_inputs(workbook).inputs
+    plan = optimise(inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0)))
+    reference = brute_force(sheets)
+    if not reference.feasible:
+        assert plan.status == "infeasible"
+        return
+    evaluation = evaluate(sheets, *plan_choices(plan))
+    assert evaluation.feasible, evaluation.reason
+    assert evaluation.total_shortfall >= reference.shortfall - 1
+    if plan.status == "optimal":
+        verdict = reference.is_optimal(evaluation)
+        assert verdict, verdict.reason
+    else:
+        assert plan.status == "feasible" and plan.gap > 0
