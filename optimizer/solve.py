@@ -37,6 +37,7 @@ NO_PLAN_STATUS = {"infeasible": "infeasible", "time_limit": "no_solution", "inte
 
 QUICK_SHARE = 0.2  # of an aim's time, for the plan built from the LP's columns
 TILING_SHARE = 0.15  # of what is left then, for the plan read off the LP
+TILING_PER_LP_SECOND = 2.0  # and at most this many seconds per second the LP took (its size)
 TILING_ROUNDS = 8  # tilings, each keeping the partnerships of more councils, before giving up
 SEARCH_SHARE = 0.4  # of what is left then, for the neighbourhood search
 SEARCH_FROM_COLUMNS = 2 * NEIGHBOURHOOD_COLUMNS  # smaller problems go to the solver whole
@@ -168,6 +169,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     began = time.perf_counter()
     run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress)
     lp = run.solve(None, start, limit=run.left(), relax=True)  # a priced LP starts from the plan's columns
+    lp_seconds = time.perf_counter() - began
     if not lp.has_plan or lp.termination != "optimal":
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, -math.inf))
         return judge(aim, final, None, began, gap), final.x, alive  # the MIP says why (infeasible, out of time)
@@ -182,7 +184,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         quick = Outcome("error")
     plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
     if int(alive.sum()) > SEARCH_FROM_COLUMNS:
-        plan = _better(aim, plan, _tiled(run, lp, plan))
+        plan = _better(aim, plan, _tiled(run, lp, plan, TILING_PER_LP_SECOND * max(1.0, lp_seconds)))
     if plan is None:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, lowest))
         return judge(aim, final, lowest, began, gap), final.x, alive
@@ -207,7 +209,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     return judge(aim, final, lowest, began, gap), final.x, alive & _worth_keeping(lp, final.x, aim, lowest)
 
 
-def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None) -> np.ndarray | None:
+def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) -> np.ndarray | None:
     """A plan ``optimizer.tiling`` reads off the LP that meets every row, or None.
 
     The tiling sees only the rows each (council, service) is in once, not the targets, so it can
@@ -215,7 +217,7 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None) -> np.ndarray | 
     keeps. The partnerships of councils short in the plan in hand are kept from the start; each
     council the tiling leaves further short has its partnerships kept in the next round.
     """
-    model, deadline = run.model, time.perf_counter() + run.left(TILING_SHARE)
+    model, deadline = run.model, time.perf_counter() + min(seconds, run.left(TILING_SHARE))
     short_before = np.zeros(len(model.inputs.councils))
     if plan is not None:
         short_before[model.shortfall_council] = plan[model.n_decisions :]

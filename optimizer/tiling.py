@@ -26,6 +26,7 @@ from .solvers import Outcome
 ZERO_REDUCED_COST = 1e-9  # relative to the LP bound: "priced at zero" within the LP's tolerances
 BACKTRACK_BUDGET = 1_000  # dead ends explored before rows that cannot be covered are left open
 MAX_TRIES = 50  # the first follows the LP's preferences; later ones break its ties at random
+PATIENCE = 3  # tries in a row without a cheaper tiling before the rest are given up
 
 
 class ExactCover:
@@ -93,15 +94,15 @@ def tile(matrix: Matrix, cost: np.ndarray, lp: Outcome, seconds: float, held: np
     must = np.flatnonzero(usable & (lp.reduced_costs < -ZERO_REDUCED_COST * scale) & ~held)
     first = np.concatenate([np.flatnonzero(held), must[np.argsort(lp.reduced_costs[must], kind="stable")]])
     random = np.random.default_rng(seed)
-    best, best_cost, tries = None, np.inf, 0
+    best, best_cost, tries, idle = None, np.inf, 0, 0
     while best is None or time.perf_counter() - began < seconds:
         cover = ExactCover((matrix.rows[on], matrix.cols[on]), matrix.n_rows, matrix.n_cols)
         jitter = preference + (random.random(matrix.n_cols) * 1e-3 if tries else 0.0)
         x = _attempt(matrix, cover, first, needed, jitter, BACKTRACK_BUDGET)
-        tries += 1
+        tries, idle = tries + 1, idle + 1
         if cost @ x < best_cost:
-            best, best_cost = x, float(cost @ x)
-        if not (needed & (matrix.activity(x) < 0.5)).any() or tries >= MAX_TRIES:
+            best, best_cost, idle = x, float(cost @ x), 0
+        if not (needed & (matrix.activity(x) < 0.5)).any() or tries >= MAX_TRIES or idle >= PATIENCE:
             break
     return best
 
