@@ -227,8 +227,8 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
         if plan is not None:
             entries = kept[model.members.council] & (plan[model.members.col] > 0.5)
             held[model.members.col[entries]] = True
-        seconds = (deadline - time.perf_counter()) / (TILING_ROUNDS - round_)
-        x = model.complete(tile(run.matrix, run.aim.cost, lp, seconds, held))
+        this_round = (deadline - time.perf_counter()) / (TILING_ROUNDS - round_)
+        x = model.complete(tile(run.matrix, run.aim.cost, lp, this_round, held))
         if _usable(run.matrix, x):
             run.say(f"tiling the LP: plan {_figure(run.aim, run.aim.value(x))}")
             return x
