@@ -30,20 +30,27 @@ PATIENCE = 3  # tries in a row without a cheaper tiling before the rest are give
 
 
 class ExactCover:
-    """Rows to cover at most once (``items``) by columns (``options``), with undo for backtracking."""
+    """Rows to cover at most once (``items``) by columns (``options``), with undo for backtracking.
 
-    def __init__(self, option_items: list[np.ndarray] | tuple, n_items: int, n_options: int):
-        item_of, option_of = option_items
+    The index (each option's items, each item's options) is built once; ``reset`` starts a new try."""
+
+    def __init__(self, item_of: np.ndarray, option_of: np.ndarray, n_items: int, n_options: int):
         order = np.argsort(option_of, kind="stable")
         self.items_start = np.searchsorted(option_of[order], np.arange(n_options + 1))
         self.items = item_of[order]
         order = np.argsort(item_of, kind="stable")
         self.options_start = np.searchsorted(item_of[order], np.arange(n_items + 1))
         self.options = option_of[order]
-        self.count = np.bincount(item_of, minlength=n_items)  # live options per item
-        self.live = np.zeros(n_options, dtype=bool)
-        self.live[np.unique(option_of)] = True
-        self.covered = np.zeros(n_items, dtype=bool)
+        self.initial_count = np.bincount(item_of, minlength=n_items)
+        self.initial_live = np.zeros(n_options, dtype=bool)
+        self.initial_live[np.unique(option_of)] = True
+        self.reset()
+
+    def reset(self) -> None:
+        """Every option live again, no item covered."""
+        self.count = self.initial_count.copy()  # live options per item
+        self.live = self.initial_live.copy()
+        self.covered = np.zeros(len(self.count), dtype=bool)
 
     def items_of(self, option: int) -> np.ndarray:
         return self.items[self.items_start[option] : self.items_start[option + 1]]
@@ -66,10 +73,9 @@ class ExactCover:
         self.covered[items] = True
         return killed, items
 
-    def leave(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+    def leave(self, item: int) -> None:
         """Give up on ``item``: it stays uncovered, and its options stay available to other items."""
         self.covered[item] = True
-        return np.zeros(0, dtype=np.int64), np.array([item])
 
     def undo(self, killed: np.ndarray, items: np.ndarray) -> None:
         self.live[killed] = True
@@ -94,9 +100,10 @@ def tile(matrix: Matrix, cost: np.ndarray, lp: Outcome, seconds: float, held: np
     must = np.flatnonzero(usable & (lp.reduced_costs < -ZERO_REDUCED_COST * scale) & ~held)
     first = np.concatenate([np.flatnonzero(held), must[np.argsort(lp.reduced_costs[must], kind="stable")]])
     random = np.random.default_rng(seed)
+    cover = ExactCover(matrix.rows[on], matrix.cols[on], matrix.n_rows, matrix.n_cols)
     best, best_cost, tries, idle = None, np.inf, 0, 0
     while best is None or time.perf_counter() - began < seconds:
-        cover = ExactCover((matrix.rows[on], matrix.cols[on]), matrix.n_rows, matrix.n_cols)
+        cover.reset()
         jitter = preference + (random.random(matrix.n_cols) * 1e-3 if tries else 0.0)
         x = _attempt(matrix, cover, first, needed, jitter, BACKTRACK_BUDGET)
         tries, idle = tries + 1, idle + 1

@@ -39,8 +39,7 @@ def test_search_finds_an_exact_cover_whenever_one_exists(seed):
     n_items = rng.randint(3, 8)
     options = list({tuple(sorted(rng.sample(range(n_items), rng.randint(1, 3)))) for _ in range(rng.randint(2, 9))})
     matrix = packing_matrix(options, n_items)
-    item_of, option_of = matrix.rows, matrix.cols
-    cover = tiling.ExactCover((item_of, option_of), n_items, len(options))
+    cover = tiling.ExactCover(matrix.rows, matrix.cols, n_items, len(options))
     chosen: list[int] = []
     preference = np.array([rng.random() for _ in options])  # any order: backtracking must recover
     tiling._search(cover, np.ones(n_items, dtype=bool), preference, chosen, budget=10_000)
