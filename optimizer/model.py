@@ -113,13 +113,20 @@ class Model:
         m = self.members
         return np.bincount(m.council, weights=m.saving * x[m.col], minlength=len(self.inputs.councils))
 
+    @cached_property
+    def targets(self) -> np.ndarray:
+        """Each council's savings target in £ (0 without one)."""
+        return np.array([c.target or 0.0 for c in self.inputs.councils])
+
+    def shortfall(self, x: np.ndarray) -> np.ndarray:
+        """Each council's shortfall against its target in plan x."""
+        return np.maximum(0.0, self.targets - self.saving(x))
+
     def complete(self, decisions: np.ndarray) -> np.ndarray:
         """A whole plan: the decisions given, each shortfall the least the targets allow."""
         x = np.zeros(self.n_cols)
         x[: self.n_decisions] = decisions[: self.n_decisions]
-        targets = np.array([c.target or 0.0 for c in self.inputs.councils])
-        short = np.maximum(0.0, targets - self.saving(x))
-        x[self.n_decisions :] = short[self.shortfall_council]
+        x[self.n_decisions :] = self.shortfall(x)[self.shortfall_council]
         return x
 
 
@@ -316,7 +323,7 @@ def define_partnership_count_cuts(model: Model) -> None:
 def define_targets(model: Model) -> None:
     """saving[c] + shortfall[c] >= target[c]; with hard targets there is no shortfall to take up."""
     m = model.members
-    targets = np.array([c.target or 0.0 for c in model.inputs.councils])
+    targets = model.targets
     mine = targets[m.council] > 0
     short = model.shortfall_council
     keys = np.concatenate([m.council[mine], short])

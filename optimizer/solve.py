@@ -218,9 +218,7 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
     council the tiling leaves further short has its partnerships kept in the next round.
     """
     model, deadline = run.model, time.perf_counter() + min(seconds, run.left(TILING_SHARE))
-    short_before = np.zeros(len(model.inputs.councils))
-    if plan is not None:
-        short_before[model.shortfall_council] = plan[model.n_decisions :]
+    short_before = model.shortfall(plan) if plan is not None else np.zeros(len(model.inputs.councils))
     kept = short_before > 0
     for round_ in range(TILING_ROUNDS):
         held = np.zeros(run.matrix.n_cols, dtype=bool)
@@ -232,9 +230,7 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
         if _usable(run.matrix, x):
             run.say(f"tiling the LP: plan {_figure(run.aim, run.aim.value(x))}")
             return x
-        short_now = np.zeros(len(model.inputs.councils))
-        short_now[model.shortfall_council] = x[model.n_decisions :]
-        worse = (short_now > short_before + 1e-6) & ~kept
+        worse = (model.shortfall(x) > short_before + 1e-6) & ~kept
         if plan is None or not worse.any() or time.perf_counter() >= deadline:
             return None
         kept |= worse
