@@ -66,6 +66,7 @@ class Outcome:
     x: np.ndarray | None = None  # the plan, whole columns rounded; None without one
     bound: float | None = None  # the best objective proven possible
     reduced_costs: np.ndarray | None = None  # LP only
+    duals: np.ndarray | None = None  # LP only: each row's dual (reduced cost = cost - A'duals)
 
     @property
     def has_plan(self) -> bool:
@@ -154,7 +155,7 @@ def _highs_lp(matrix: Matrix, cost: np.ndarray, limit: float, log: Path) -> Outc
         return Outcome(termination)
     solution = h.getSolution()
     return Outcome(termination, np.array(solution.col_value), h.getInfo().objective_function_value,
-                   np.array(solution.col_dual))
+                   np.array(solution.col_dual), np.array(solution.row_dual))
 
 
 PRICE_FROM_COLUMNS = 50_000  # LPs with more columns are solved by pricing them in
@@ -183,7 +184,8 @@ def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Pa
             return Outcome(termination)
         if termination != "optimal":  # e.g. too few columns yet to meet every row: solve it whole
             return _highs_lp(matrix, cost, max(0.01, limit - (time.perf_counter() - began)), log)
-        reduced = _priced(matrix, cost, np.array(h.getSolution().row_dual))
+        row_dual = np.array(h.getSolution().row_dual)
+        reduced = _priced(matrix, cost, row_dual)
         entering = _entering(reduced, chosen, cost)
         if not len(entering):
             break
@@ -192,7 +194,7 @@ def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Pa
         columns = np.concatenate([columns, entering])
     x = np.zeros(matrix.n_cols)
     x[columns] = h.getSolution().col_value
-    return Outcome("optimal", x, h.getInfo().objective_function_value, reduced)
+    return Outcome("optimal", x, h.getInfo().objective_function_value, reduced, row_dual)
 
 
 def _first_columns(matrix: Matrix, cost: np.ndarray, start: np.ndarray | None) -> np.ndarray:
@@ -295,7 +297,7 @@ def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float,
     x = np.array([v.varValue or 0.0 for v in variables])  # a column PuLP left out of CBC's file is at 0
     if relax:
         reduced = np.array([v.dj or 0.0 for v in variables])
-        return Outcome(termination, x, float(cost @ x), reduced)
+        return Outcome(termination, x, float(cost @ x), reduced, np.array([_row_dual(problem, i) for i in range(matrix.n_rows)]))
     return Outcome(termination, _whole(x, matrix), bound)
 
 
@@ -316,6 +318,7 @@ def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
             outcome,
             bound=None if outcome.bound is None else outcome.bound * scale,
             reduced_costs=None if outcome.reduced_costs is None else outcome.reduced_costs * scale,
+            duals=None if outcome.duals is None else outcome.duals * scale,
         )
 
     return solve_in_unit_costs
@@ -347,7 +350,7 @@ def _cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path
         if not len(entering):
             x = np.zeros(matrix.n_cols)
             x[chosen] = outcome.x
-            return Outcome("optimal", x, float(cost @ x), reduced)
+            return Outcome("optimal", x, float(cost @ x), reduced, row_dual)
         chosen[entering] = True
 
 
