@@ -74,7 +74,8 @@ class Model:
     shortfall_council: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     aims: list[Aim] = field(default_factory=list)
     matrix: Matrix | None = None
-    _rows: list = field(default_factory=list)  # (cols, values, lower, upper) until the matrix is made
+    row_council: np.ndarray | None = None  # the council each row concerns alone; -1 for rows across councils
+    _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council) until the matrix is made
 
     @property
     def n_decisions(self) -> int:
@@ -87,10 +88,12 @@ class Model:
     def shortfall_col(self, k: int) -> int:
         return self.n_decisions + k
 
-    def add_row(self, cols, values, lower: float = -INF, upper: float = INF) -> None:
-        self._rows.append((np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=np.float64), lower, upper))
+    def add_row(self, cols, values, lower: float = -INF, upper: float = INF, council: int = -1) -> None:
+        self._rows.append((np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=np.float64), lower, upper,
+                           council))
 
-    def add_rows(self, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper) -> np.ndarray:
+    def add_rows(self, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper,
+                 council_of_key=lambda key: -1) -> np.ndarray:
         """One row per distinct key (in key order) over the entries holding it; returns the keys."""
         order = np.argsort(keys, kind="stable")
         keys, cols, values = keys[order], cols[order], values[order]
@@ -98,7 +101,7 @@ class Model:
         bounds_low = np.broadcast_to(np.asarray(lower, dtype=float), distinct.shape)
         bounds_up = np.broadcast_to(np.asarray(upper, dtype=float), distinct.shape)
         for i, (a, b) in enumerate(zip(first, list(first[1:]) + [len(keys)])):
-            self.add_row(cols[a:b], values[a:b], bounds_low[i], bounds_up[i])
+            self.add_row(cols[a:b], values[a:b], bounds_low[i], bounds_up[i], int(council_of_key(distinct[i])))
         return distinct
 
     @cached_property
@@ -176,7 +179,8 @@ def define_coverage(model: Model) -> None:
     without a column, which CBC rejects.
     """
     m = model.members
-    model.add_rows(m.council.astype(np.int64) * len(model.services) + m.service, m.col, np.ones(len(m.col)), -INF, 1)
+    n = len(model.services)
+    model.add_rows(m.council.astype(np.int64) * n + m.service, m.col, np.ones(len(m.col)), -INF, 1, lambda key: key // n)
 
 
 def define_staff_caps(model: Model) -> None:
@@ -188,7 +192,7 @@ def define_staff_caps(model: Model) -> None:
         mine = model.entries_of[k]
         cap = council.max_staff_reduction_pct * model.inputs.council_fte[council.name]
         if np.maximum(m.staff[mine], 0).sum() > cap:  # a cap no plan can reach needs no row
-            model.add_row(m.col[mine], m.staff[mine], -INF, cap)
+            model.add_row(m.col[mine], m.staff[mine], -INF, cap, k)
 
 
 def define_shared_service_caps(model: Model) -> None:
@@ -201,7 +205,7 @@ def define_shared_service_caps(model: Model) -> None:
         mine = model.entries_of[k]
         mine = mine[m.col[mine] < model.n_partnerships]
         if len(np.unique(m.service[mine])) > cap:  # a cap no plan can reach needs no row
-            model.add_row(m.col[mine], np.ones(len(mine)), -INF, cap)
+            model.add_row(m.col[mine], np.ones(len(mine)), -INF, cap, k)
 
 
 def one_off_cost(model: Model) -> np.ndarray:
@@ -332,8 +336,8 @@ def define_targets(model: Model) -> None:
     targeted = np.flatnonzero(targets > 0)
     # a targeted council with nothing to share or reduce still gets its row (hard targets: infeasible)
     for k in np.setdiff1d(targeted, keys):
-        model.add_row([], [], targets[k], INF)
-    model.add_rows(keys, cols, values, targets[np.unique(keys)], INF)
+        model.add_row([], [], targets[k], INF, k)
+    model.add_rows(keys, cols, values, targets[np.unique(keys)], INF, lambda key: key)
 
 
 def define_aims(model: Model) -> None:
@@ -373,6 +377,7 @@ def define_matrix(model: Model) -> None:
         upper,
         integer,
     ).normalised()
+    model.row_council = np.array([r[4] for r in rows], dtype=np.int64)
     model._rows = []
 
 

@@ -105,8 +105,30 @@ def test_search_in_place_of_an_unreachable_proof_keeps_plans_valid_and_honest(tm
     evaluation = evaluate(sheets, *plan_choices(plan))
     assert evaluation.feasible, evaluation.reason
     assert evaluation.total_shortfall >= reference.shortfall - 1
+    # the first aim's bound (the LP's, or the area bound's) never claims more than the optimum
+    for first in plan.stages[:1]:  # none when there was nothing to choose
+        optimum = {"shortfall": reference.shortfall, "impact": reference.impact,
+                   "net_benefit": reference.net_benefit}[first.aim]
+        tolerance = 1e-6 * max(1.0, abs(optimum)) + 1e-6
+        assert (first.bound >= optimum - tolerance) if first.aim == "net_benefit" else (first.bound <= optimum + tolerance)
     if plan.status == "optimal":
         verdict = reference.is_optimal(evaluation)
         assert verdict, verdict.reason
     else:
         assert plan.status == "feasible" and plan.gap > 0
+
+
+def test_each_row_of_one_council_concerns_that_council_alone():
+    """The rows ``bound`` keeps whole for an area are found through ``Model.row_council``: a row
+    marked with a council holds only decisions that council is in (its partnerships, reductions
+    and shortfall), and every decision is in some row of each of its councils."""
+    model = west_midlands_model()
+    cols, councils = search.column_councils(model)
+    concerns = set(zip(cols.tolist(), councils.tolist()))
+    matrix = model.matrix
+    owner = model.row_council[matrix.rows]
+    mine = owner >= 0
+    assert mine.any() and (~mine).any()  # count cuts span councils
+    assert all((c, k) in concerns for c, k in zip(matrix.cols[mine].tolist(), owner[mine].tolist()))
+    covered = set(zip(matrix.cols[mine].tolist(), owner[mine].tolist()))
+    assert concerns <= covered
