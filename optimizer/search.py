@@ -51,12 +51,13 @@ class NeighbourhoodSearch:
     """Improves a plan area by area; holds the data that every area's sub-MIP shares."""
 
     def __init__(self, model: Model, matrix: Matrix, aim: Aim, backend: Callable, gap: float, log: Path,
-                 alive: np.ndarray):
+                 alive: np.ndarray, grow: bool = True):
         self.matrix, self.aim, self.backend, self.gap, self.log = matrix, aim, backend, gap, log
         self.alive = alive  # decisions still worth considering; the rest stay at 0
         self.model = model
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
+        self.grow = grow  # False: areas keep their first size and the search stops at the first idle round
         self.cols, self.councils = column_councils(model)
         self.n_councils = len(model.inputs.councils)
         self.distance = council_distances(model)
@@ -119,17 +120,24 @@ class NeighbourhoodSearch:
             if not kinds:
                 break
             kind = kinds[0]
-            size = self.columns.setdefault(kind, NEIGHBOURHOOD_COLUMNS if kind is None else FIRST_SERVICE_COLUMNS)
+            first = FIRST_SERVICE_COLUMNS if self.grow and kind is not None else NEIGHBOURHOOD_COLUMNS
+            size = self.columns.setdefault(kind, first)
             before = float(self.aim.cost @ x)
             x, improved = self._round(x, lp, bound, deadline, kind)
             if time.perf_counter() >= deadline:
                 break  # a round cut short says nothing of its size
             idle = not improved or before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound)
-            if kind is None or (idle and size >= MOST_COLUMNS):
-                self.finished.add(kind)  # areas of every service: once
+            if idle and not self.grow:
+                break  # a proof follows: it needs a good plan, not the best the search can find
+            if kind is None or (idle and size >= min(MOST_COLUMNS, self._decisions(kind))):
+                self.finished.add(kind)  # areas of every service: once; of one, when they cannot grow
             elif idle:
                 self.columns[kind] = min(MOST_COLUMNS, size * GROWTH)
         return x
+
+    def _decisions(self, service: int) -> int:
+        """How many decisions of ``service`` are alive: no area of it frees more."""
+        return int((self.alive & (self.service_of == service)).sum())
 
     def _short_services(self, x: np.ndarray, lp: np.ndarray) -> list[int]:
         """The services where the plan falls short of the LP, the furthest short first."""
@@ -158,6 +166,8 @@ class NeighbourhoodSearch:
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:
                 x, improved = better, True
+            if len(area) == self.n_councils:
+                break  # the area was everyone: another seed would free the same decisions
         return x, improved
 
     def _close(self, x: np.ndarray, bound: float) -> bool:

@@ -205,14 +205,15 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     run.say(f"first plan {_figure(aim, aim.value(plan))}")
     search = None
     if not run.close(aim.cost @ plan, lowest) and int(alive.sum()) > SEARCH_FROM_COLUMNS:
-        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive)
+        # wider and wider areas only where no proof is in reach; otherwise the proof needs a good plan soon
+        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, grow=int(alive.sum()) > PROVABLE_COLUMNS)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome("optimal", plan, lowest)
     keep = _worth_keeping(lp, plan, aim, lowest)
     if not run.close(aim.cost @ plan, lowest) and search is not None and keep.sum() > PROVABLE_COLUMNS:
-        # no proof in reach: settle exactly the area where the plan falls short, for a tighter bound
-        # and a better plan, and the time left goes to the search
+        # no proof in reach: settle exactly the area where the plan falls short, for a tighter bound,
+        # and the time left goes to the search
         settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(AREA_SHARE))
         if settled is not None:
             lowest = max(lowest, settled)
