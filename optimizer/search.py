@@ -57,7 +57,7 @@ class NeighbourhoodSearch:
         self.model = model
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
-        self.grow = grow  # False: areas keep their first size and the search stops at the first idle round
+        self.grow = grow  # False: areas keep their first size, and a service is done with at its first idle round
         self.cols, self.councils = column_councils(model)
         self.n_councils = len(model.inputs.councils)
         self.distance = council_distances(model)
@@ -126,11 +126,10 @@ class NeighbourhoodSearch:
             x, improved = self._round(x, lp, bound, deadline, kind)
             if time.perf_counter() >= deadline:
                 break  # a round cut short says nothing of its size
-            idle = not improved or before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound)
-            if idle and not self.grow:
-                break  # a proof follows: it needs a good plan, not the best the search can find
-            if kind is None or (idle and size >= min(MOST_COLUMNS, self._decisions(kind))):
-                self.finished.add(kind)  # areas of every service: once; of one, when they cannot grow
+            # without growth, a round is worth another while it gains at all
+            idle = not improved or (self.grow and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
+            if kind is None or (idle and (not self.grow or size >= min(MOST_COLUMNS, self._decisions(kind)))):
+                self.finished.add(kind)  # areas of every service: once; of one service: when they cannot grow
             elif idle:
                 self.columns[kind] = min(MOST_COLUMNS, size * GROWTH)
         return x
