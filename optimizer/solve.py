@@ -6,7 +6,9 @@ Each aim is solved in four steps, all exact:
    problems, so does tiling the LP (``optimizer.tiling``), and the better is kept;
 3. the neighbourhood search (``optimizer.search``) improves it area by area, towards the LP bound;
 4. a column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this one,
-   so it is left out, and the solver finishes on the rest from the plan in hand.
+   so it is left out, and the solver finishes on the rest from the plan in hand. When too many
+   columns are left for any solver to finish (England), the bound is tightened instead by settling
+   exactly the area where the plan falls short (``optimizer.bound``), and the search goes on.
 On this model the LP bound is usually at or next to the optimum, so step 4 is small.
 
 A run is ``optimal`` only when every aim was proven within ``mip_gap``; a plan short of that is
