@@ -297,7 +297,8 @@ def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float,
     x = np.array([v.varValue or 0.0 for v in variables])  # a column PuLP left out of CBC's file is at 0
     if relax:
         reduced = np.array([v.dj or 0.0 for v in variables])
-        return Outcome(termination, x, float(cost @ x), reduced, np.array([_row_dual(problem, i) for i in range(matrix.n_rows)]))
+        duals = np.array([_row_dual(problem, i) for i in range(matrix.n_rows)])
+        return Outcome(termination, x, float(cost @ x), reduced, duals)
     return Outcome(termination, _whole(x, matrix), bound)
 
 
@@ -342,9 +343,8 @@ def _cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path
         outcome = _run_cbc(problem, variables, sub, cost[chosen], left, 0.0, 0.0, log, relax=True)
         if outcome.termination != "optimal":
             return outcome
-        sub_dual = np.array([_row_dual(problem, i) for i in range(sub.n_rows)])
         row_dual = np.zeros(matrix.n_rows)
-        row_dual[rows] = sub_dual  # a row without columns yet binds nothing: dual 0
+        row_dual[rows] = outcome.duals  # a row without columns yet binds nothing: dual 0
         reduced = _priced(matrix, cost, row_dual)
         entering = _entering(reduced, chosen, cost)
         if not len(entering):
