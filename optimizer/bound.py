@@ -28,14 +28,12 @@ from .solvers import Outcome
 DUAL_TOLERANCE = 1e-7  # relative to the largest cost: a reduced cost this far below 0 is the LP's rounding
 
 
-def area_bound(matrix: Matrix, cost: np.ndarray, lp: Outcome, area: np.ndarray, backend: Callable[..., Outcome],
-               seconds: float, gap: float, log: Path) -> float | None:
+def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.ndarray,
+               backend: Callable[..., Outcome], seconds: float, gap: float, log: Path) -> float | None:
     """A lower bound on the least cost of the whole model, from the rows in ``area`` (a mask) kept
-    whole and the rest priced by ``lp``'s duals; None when the duals cannot price the rest (none
-    given, or a column unbounded in the direction its price favours) or the area MIP proved nothing."""
-    if lp.duals is None or lp.reduced_costs is None:
-        return None
-    y = _signed(matrix, lp.duals)
+    whole and the rest priced by an LP's row ``duals``; None when the duals cannot price the rest (a
+    column unbounded in the direction its price favours) or the area MIP proved nothing."""
+    y = _signed(matrix, duals)
     bound_pressed = np.where(y < 0, matrix.row_upper, np.where(y > 0, matrix.row_lower, 0.0))
     outside = ~area
     price = cost - np.bincount(matrix.cols, weights=(matrix.values * y[matrix.rows]) * outside[matrix.rows],

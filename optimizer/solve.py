@@ -161,10 +161,11 @@ class AimSolve:
 
     def settle(self, lp: Outcome, area: np.ndarray, seconds: float) -> float | None:
         """``optimizer.bound.area_bound`` over the decisions alive, the LP's duals pricing the rest."""
+        if lp.duals is None:
+            return None
         free = self.alive | ~self.matrix.integer | (self.matrix.lower > 0)
         matrix = self.matrix.restrict(free, np.zeros(self.matrix.n_cols), every_row=True)
-        return area_bound(matrix, self.aim.cost[free], replace(lp, x=lp.x[free], reduced_costs=lp.reduced_costs[free]),
-                          area, self.backend, seconds, self.gap * 0.1, self.log)
+        return area_bound(matrix, self.aim.cost[free], lp.duals, area, self.backend, seconds, self.gap * 0.1, self.log)
 
     def say(self, message: str) -> None:
         if self.progress:

@@ -49,7 +49,7 @@ def test_area_bound_lies_between_the_lp_and_the_optimum(tmp_path, seed, solver):
     areas = [np.zeros(matrix.n_rows, dtype=bool), rng.random(matrix.n_rows) < 0.5, np.ones(matrix.n_rows, dtype=bool)]
     bounds = []
     for area in areas:
-        found = area_bound(matrix, aim.cost, lp, area, backend, 60, 0.0, log)
+        found = area_bound(matrix, aim.cost, lp.duals, area, backend, 60, 0.0, log)
         assert found is not None
         assert lp.bound - tolerance <= found <= optimum + tolerance
         bounds.append(found)
