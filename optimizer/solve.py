@@ -213,22 +213,23 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome("optimal", plan, lowest)
-    keep = _worth_keeping(lp, plan, aim, lowest)
-    if not run.close(aim.cost @ plan, lowest) and search is not None and keep.sum() > PROVABLE_COLUMNS:
-        # no proof in reach: settle exactly the area where the plan falls short, for a tighter bound,
-        # and the time left goes to the search
-        settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(AREA_SHARE))
-        if settled is not None:
-            lowest = max(lowest, settled)
-            run.say(f"settling the area where the plan falls short: bound {_figure(aim, aim.sign * lowest)}")
-        plan = search.improve(plan, lp.x, lowest, run.deadline)
-        run.say(f"area by area, on: plan {_figure(aim, aim.value(plan))}")
-        final = Outcome("optimal" if run.close(aim.cost @ plan, lowest) else "time_limit", plan, lowest)
-    elif not run.close(aim.cost @ plan, lowest):
-        run.say(f"proving it over the {int(keep.sum()):,} of {int(alive.sum()):,} options that could do better")
-        final = run.solve(keep, plan, limit=run.left(), watch=_watcher(aim, progress, lowest))
-        if not final.has_plan or aim.cost @ final.x > aim.cost @ plan:
-            final = Outcome(final.termination, plan, final.bound)  # keep the plan in hand
+    if not run.close(aim.cost @ plan, lowest):
+        keep = _worth_keeping(lp, plan, aim, lowest)
+        if search is not None and keep.sum() > PROVABLE_COLUMNS:
+            # no proof in reach: settle exactly the area where the plan falls short, for a tighter
+            # bound, and the time left goes to the search
+            settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(AREA_SHARE))
+            if settled is not None:
+                lowest = max(lowest, settled)
+                run.say(f"settling the area where the plan falls short: bound {_figure(aim, aim.sign * lowest)}")
+            plan = search.improve(plan, lp.x, lowest, run.deadline)
+            run.say(f"area by area, on: plan {_figure(aim, aim.value(plan))}")
+            final = Outcome("optimal" if run.close(aim.cost @ plan, lowest) else "time_limit", plan, lowest)
+        else:
+            run.say(f"proving it over the {int(keep.sum()):,} of {int(alive.sum()):,} options that could do better")
+            final = run.solve(keep, plan, limit=run.left(), watch=_watcher(aim, progress, lowest))
+            if not final.has_plan or aim.cost @ final.x > aim.cost @ plan:
+                final = Outcome(final.termination, plan, final.bound)  # keep the plan in hand
     return judge(aim, final, lowest, began, gap), final.x, alive & _worth_keeping(lp, final.x, aim, lowest)
 
 
