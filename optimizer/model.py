@@ -1,10 +1,11 @@
 """The mixed-integer model of SPEC.md section 2, as a set-packing problem over enumerated candidates.
 
 One 0/1 column per candidate partnership and per reduction option, and a shortfall column per
-targeted council (soft targets); each (council, service) is covered at most once. Set packing over
-enumerated groups is far tighter than assigning councils to hosts (SOLVER-NOTES.md: 15-32 % gaps for
-the hub form where this form solves), and because each member's saving depends only on the group's
-size, a group's figures are plain coefficients.
+targeted council (soft targets), measured as the share of its target not met; each (council,
+service) is covered at most once. Set packing over enumerated groups is far tighter than assigning
+councils to hosts (SOLVER-NOTES.md: 15-32 % gaps for the hub form where this form solves), and
+because each member's saving depends only on the group's size, a group's figures are plain
+coefficients.
 
 The matrix is built in bulk with numpy from flat arrays of memberships: England's 480,000
 candidates and 3.6 million non-zeros take about a second, where one PuLP object per variable and
@@ -129,7 +130,8 @@ class Model:
         """A whole plan: the decisions given, each shortfall the least the targets allow."""
         x = np.zeros(self.n_cols)
         x[: self.n_decisions] = decisions[: self.n_decisions]
-        x[self.n_decisions :] = self.shortfall(x)[self.shortfall_council]
+        short = self.shortfall_council
+        x[self.n_decisions :] = self.shortfall(x)[short] / self.targets[short]
         return x
 
 
@@ -165,7 +167,13 @@ def memberships(inputs: Inputs, candidates: Candidates, services: list[str]) -> 
 
 
 def define_columns(model: Model) -> None:
-    """A shortfall column for each targeted council when targets are soft (decisions come first)."""
+    """A shortfall column for each targeted council when targets are soft (decisions come first).
+
+    A shortfall is the share of the council's target not met, not pounds: a column of pounds (to
+    2e7) whose coefficient in its scaled target row is 1e-7 defeats HiGHS's tolerances. England's
+    children's social care, re-optimised with the rest held, was declared infeasible by HiGHS's
+    presolve although the plan in hand met every row; with shares it finds £20 m a year more.
+    """
     if model.inputs.settings.targets == "soft":
         model.shortfall_council = np.array(
             [k for k, c in enumerate(model.inputs.councils) if c.target], dtype=np.int32
@@ -325,14 +333,15 @@ def define_partnership_count_cuts(model: Model) -> None:
 
 
 def define_targets(model: Model) -> None:
-    """saving[c] + shortfall[c] >= target[c]; with hard targets there is no shortfall to take up."""
+    """saving[c] + target[c] × shortfall share[c] >= target[c]; with hard targets there is no
+    shortfall to take up."""
     m = model.members
     targets = model.targets
     mine = targets[m.council] > 0
     short = model.shortfall_council
     keys = np.concatenate([m.council[mine], short])
     cols = np.concatenate([m.col[mine], model.n_decisions + np.arange(len(short), dtype=np.int32)])
-    values = np.concatenate([m.saving[mine], np.ones(len(short))])
+    values = np.concatenate([m.saving[mine], targets[short]])
     targeted = np.flatnonzero(targets > 0)
     # a targeted council with nothing to share or reduce still gets its row (hard targets: infeasible)
     for k in np.setdiff1d(targeted, keys):
@@ -345,7 +354,7 @@ def define_aims(model: Model) -> None:
     n = model.n_cols
     if len(model.shortfall_council):
         cost = np.zeros(n)
-        cost[model.n_decisions :] = 1.0
+        cost[model.n_decisions :] = model.targets[model.shortfall_council]  # £ per share of the target
         model.aims.append(Aim("shortfall", cost))
     impact = np.zeros(n)
     impact[model.n_partnerships : model.n_decisions] = [r.impact for r in model.candidates.reductions]

@@ -132,3 +132,23 @@ def test_each_row_of_one_council_concerns_that_council_alone():
     assert all((c, k) in concerns for c, k in zip(matrix.cols[mine].tolist(), owner[mine].tolist()))
     covered = set(zip(matrix.cols[mine].tolist(), owner[mine].tolist()))
     assert concerns <= covered
+
+
+def test_shortfall_columns_are_shares_of_the_target():
+    """Each shortfall column counts the share of its council's target not met, so its coefficient
+    in its scaled target row is the target's size beside the council's savings, not 1/£: columns of
+    pounds (to 2e7) at 1e-7 in their rows led HiGHS's presolve to call a feasible England sub-MIP
+    infeasible. The shortfall aim still counts pounds."""
+    model = west_midlands_model()
+    matrix, short = model.matrix, model.shortfall_council
+    first = model.n_decisions
+    assert len(short)
+    x = model.complete(matrix.lower)  # nothing shared: every target short in full
+    np.testing.assert_allclose(x[first:], 1.0)
+    assert model.aims[0].value(x) == pytest.approx(model.shortfall(x).sum())
+    entries = matrix.cols >= first
+    coefficient = np.zeros(len(short))
+    coefficient[matrix.cols[entries] - first] = matrix.values[entries]
+    savings = model.members.saving[np.isin(model.members.council, short)]
+    assert coefficient.min() >= model.targets[short].min() / savings.max()
+    assert coefficient.min() > 1e-3
