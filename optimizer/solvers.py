@@ -161,7 +161,6 @@ def _highs_lp(matrix: Matrix, cost: np.ndarray, limit: float, log: Path) -> Outc
 PRICE_FROM_COLUMNS = 50_000  # LPs with more columns are solved by pricing them in
 PRICED_PER_ROUND = 5_000
 PRICING_TOLERANCE = 1e-7  # relative to the largest cost (1 once in unit costs)
-HIGHS_PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy for primal simplex
 
 
 def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path,
@@ -190,9 +189,6 @@ def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Pa
         entering = _entering(reduced, chosen, cost)
         if not len(entering):
             break
-        # new columns leave the last basis primal feasible, so primal simplex goes on from it where
-        # dual simplex starts over (England's LPs: 6.7 s -> 1.2 s and 7.6 s -> 2.9 s)
-        h.setOptionValue("simplex_strategy", HIGHS_PRIMAL_SIMPLEX)
         _add_columns(h, matrix, cost, entering)
         chosen[entering] = True
         columns = np.concatenate([columns, entering])
