@@ -123,30 +123,43 @@ class NeighbourhoodSearch:
             if not kinds:
                 break
             kind = kinds[0]
-            first = FIRST_SERVICE_COLUMNS if self.grow and kind is not None else NEIGHBOURHOOD_COLUMNS
-            size = self.columns.setdefault(kind, first)
+            size = self.columns.setdefault(kind, self._first_size(kind))
             before = float(self.aim.cost @ x)
             x, improved = self._round(x, lp, bound, deadline, kind)
+            if kind is None:
+                self.finished.add(kind)  # once, even if cut short: the services' own rounds go on from it
             if time.perf_counter() >= deadline:
                 break  # a round cut short says nothing of its size
             # without growth, a round is worth another while it gains at all
             idle = not improved or (self.grow and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
-            if kind is None or (idle and (not self.grow or size >= min(MOST_COLUMNS, self._decisions(kind)))):
-                self.finished.add(kind)  # areas of every service: once; of one service: when they cannot grow
+            if idle and (not self.grow or size >= min(MOST_COLUMNS, self._decisions(kind))):
+                self.finished.add(kind)  # of one service: when its areas cannot grow
             elif idle:
                 self.columns[kind] = min(MOST_COLUMNS, size * GROWTH)
         return x
 
-    def _decisions(self, service: int) -> int:
-        """How many decisions of ``service`` are alive: no area of it frees more."""
-        return int((self.alive & (self.service_of == service)).sum())
+    def _decisions(self, service: int | None) -> int:
+        """How many decisions of ``service`` (None: of every service) are alive: no area frees more."""
+        kind = self.service_of >= 0 if service is None else self.service_of == service
+        return int((self.alive & kind).sum())
+
+    def _first_size(self, service: int | None) -> int:
+        """Areas of every service stay small; with growth, a service that fits in the largest area
+        is freed whole at once (one sub-MIP settles it given the rest), the others start wider."""
+        if not self.grow or service is None:
+            return NEIGHBOURHOOD_COLUMNS
+        whole = self._decisions(service)
+        return whole if whole <= MOST_COLUMNS else FIRST_SERVICE_COLUMNS
 
     def _short_services(self, x: np.ndarray, lp: np.ndarray) -> list[int]:
-        """The services where the plan falls short of the LP, the furthest short first."""
+        """The services where the plan falls short of the LP, the furthest short first; with
+        growth, those one area frees whole come before the rest (England: seven services settled
+        in 40 s for £27 m a year, where areas of central services alone take minutes)."""
         decision = self.service_of >= 0
         loss = np.bincount(self.service_of[decision], weights=(self.aim.cost * (x - lp))[decision],
                            minlength=self.n_services)
-        return [int(s) for s in np.argsort(-loss, kind="stable") if loss[s] > self.aim.tie]
+        short = [int(s) for s in np.argsort(-loss, kind="stable") if loss[s] > self.aim.tie]
+        return sorted(short, key=lambda s: self.grow and self._decisions(s) > MOST_COLUMNS)
 
     def _round(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float,
                service: int | None) -> tuple[np.ndarray, bool]:
@@ -168,8 +181,8 @@ class NeighbourhoodSearch:
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:
                 x, improved = better, True
-            if len(area) == self.n_councils:
-                break  # the area was everyone: another seed would free the same decisions
+            if len(area) == self.n_councils or self.columns.get(service, 0) >= self._decisions(service):
+                break  # the area held every decision of its kind: another seed would free the same
         return x, improved
 
     def _close(self, x: np.ndarray, bound: float) -> bool:
