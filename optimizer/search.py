@@ -83,8 +83,8 @@ class NeighbourhoodSearch:
             eligible &= (self.service_of == service) | ~self.matrix.integer
         decisions = np.sort(furthest[eligible & self.matrix.integer])
         columns = self.columns.get(service, NEIGHBOURHOOD_COLUMNS)
-        size = decisions[min(columns, len(decisions) - 1)] if len(decisions) else self.n_councils
-        size = max(int(size), 1)
+        # councils up to the one whose decision would be one too many; all of them when none would
+        size = max(int(decisions[columns]) if columns < len(decisions) else self.n_councils, 1)
         return np.flatnonzero(rank < size), eligible & (furthest < size)
 
     def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
@@ -112,7 +112,8 @@ class NeighbourhoodSearch:
         A round of areas of every service comes first, once (it mends what the tiling did across
         services); then wider areas of one service at a time (services are tied together only
         through each council's target), the service the plan falls furthest short of the LP in
-        first. Each round starts where the LP solution ``lp`` says the plan loses most. A service
+        first, except that with growth a service one area can free whole goes before those it
+        cannot. Each round starts where the LP solution ``lp`` says the plan loses most. A service
         whose round closes little of the gap has its areas grown, up to MOST_COLUMNS: a region whose
         groups of four do not come out even can only be re-formed whole (England's central services:
         freeing 124 councils around County Durham at once gained £20 m a year where areas of 1,000
