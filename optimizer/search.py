@@ -139,10 +139,9 @@ class NeighbourhoodSearch:
                 self.columns[kind] = min(MOST_COLUMNS, size * GROWTH)
         return x
 
-    def _decisions(self, service: int | None) -> int:
-        """How many decisions of ``service`` (None: of every service) are alive: no area frees more."""
-        kind = self.service_of >= 0 if service is None else self.service_of == service
-        return int((self.alive & kind).sum())
+    def _decisions(self, service: int) -> int:
+        """How many decisions of ``service`` are alive: no area of it frees more."""
+        return int((self.alive & (self.service_of == service)).sum())
 
     def _first_size(self, service: int | None) -> int:
         """Areas of every service stay small; with growth, a service that fits in the largest area
@@ -182,8 +181,8 @@ class NeighbourhoodSearch:
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:
                 x, improved = better, True
-            if len(area) == self.n_councils or self.columns.get(service, 0) >= self._decisions(service):
-                break  # the area held every decision of its kind: another seed would free the same
+            if len(area) == self.n_councils:
+                break  # the area was everyone: another seed would free the same decisions
         return x, improved
 
     def _close(self, x: np.ndarray, bound: float) -> bool:
