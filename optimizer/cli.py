@@ -102,7 +102,9 @@ def describe(plan) -> str:
             f"{s.aim.replace('_', ' ')} {'proven' if s.gap == 0 else 'not run' if s.termination == 'not_run' else f'within {s.gap:.2%}'}"
             for s in plan.stages
         )
-        gap = f" ({proven}; raise --time-limit to prove more)"
+        advice = ("nothing left to try well before the time limit: more time will not prove more" if plan.stopped_early
+                  else "raise --time-limit to prove more")
+        gap = f" ({proven}; {advice})"
     return (
         f"status {plan.status}{gap}: {len(plan.partnerships)} partnerships, {len(plan.reductions)} reductions, "
         f"£{plan.total_annual_saving:,.0f} a year saved, £{plan.total_one_off_cost:,.0f} one-off, "

@@ -80,6 +80,7 @@ class Diagnosis:
         return max(0.0, self.target - self.most_achievable)
 
 
+EARLY_SHARE = 0.9  # a run ending before this share of its time limit ended for want of anything to try
 MONEY = ("total_annual_saving", "total_one_off_cost", "net_benefit", "total_shortfall")  # £ in the Summary
 
 
@@ -102,6 +103,13 @@ class Plan:
     @property
     def has_plan(self) -> bool:
         return self.status in ("optimal", "feasible")
+
+    @property
+    def stopped_early(self) -> bool:
+        """Not proven, yet stopped well inside the time limit: the search had nothing left to try
+        and the problem is too large for a proof, so more time would not prove more (England
+        stops at 260 s of 600)."""
+        return self.status == "feasible" and self.solve_seconds < EARLY_SHARE * self.inputs.settings.time_limit_s
 
     @property
     def total_annual_saving(self) -> float:

@@ -381,3 +381,25 @@ def test_template_round_trip(tmp_path):
     assert [(p.service, p.councils) for p in filled.partnerships] == [(p.service, p.councils) for p in shipped.partnerships]
     assert filled.total_annual_saving == pytest.approx(shipped.total_annual_saving)
     write_plan(filled, tmp_path / "plan.xlsx", force=False, input_path=path)
+
+
+def test_a_run_that_ends_early_does_not_ask_for_more_time():
+    """A plan not proven although time was left (the search ran dry on a problem too large to
+    prove: England stops at 260 s of 600) must not tell the user to raise the time limit."""
+    from dataclasses import replace
+
+    from optimizer.cli import describe
+    from optimizer.pipeline import optimise
+    from optimizer.report_context import status_sentence
+    from optimizer.validate import load_workbook_inputs
+
+    inputs = load_workbook_inputs(Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx").inputs
+    at_limit = optimise(inputs.with_settings(inputs.settings.override(time_limit_s=0.5)))
+    assert at_limit.status == "feasible" and not at_limit.stopped_early
+    assert "Raise the time limit" in status_sentence(at_limit) and "raise --time-limit" in describe(at_limit)
+    early = replace(at_limit, inputs=inputs.with_settings(inputs.settings.override(time_limit_s=600)))
+    assert early.stopped_early
+    assert "more time will not prove more" in status_sentence(early)
+    assert "Raise the time limit" not in status_sentence(early)
+    assert "more time will not prove more" in describe(early) and "raise --time-limit" not in describe(early)
+    assert not replace(early, status="optimal").stopped_early
