@@ -348,7 +348,7 @@ def status_sentence(plan: Plan) -> str:
         return (f"Optimal: the best plan the rules allow, proven (within the {settings.mip_gap:.2%} gap tolerance) "
                 "for each aim in turn: least shortfall against the targets, then least harm from reductions, then "
                 f"the greatest net benefit over {settings.horizon_years:g} years.")
-    if plan.status == "feasible" and plan.stopped_early:
+    if plan.stopped_early:
         return (f"Best found, not proven best: after {plan.solve_seconds:.0f} s, well inside its "
                 f"{settings.time_limit_s:g} s time limit, the search had nothing left to try, and the problem is too "
                 f"large to prove outright. This plan is at most {plan.gap:.2%} from the best possible "

@@ -74,10 +74,8 @@ class NeighbourhoodSearch:
         """The councils nearest ``seed`` whose own decisions number about ``self.columns[service]``, and
         the columns free in it (every council they concern is in the area); with ``service``, only
         that service's decisions are free, so the area reaches further."""
-        rank = np.empty(self.n_councils, dtype=np.int64)
-        rank[np.argsort(self.distance[seed], kind="stable")] = np.arange(self.n_councils)
-        furthest = np.full(self.matrix.n_cols, self.n_councils, dtype=np.int64)
-        furthest[self.sorted_cols[self.first]] = np.maximum.reduceat(rank[self.sorted_councils], self.first)
+        rank = self.rank_by(self.distance[seed])
+        furthest = self.over_columns(rank, np.maximum)
         eligible = self.touches & (self.alive | ~self.matrix.integer)
         if service is not None:
             eligible &= (self.service_of == service) | ~self.matrix.integer
@@ -86,6 +84,19 @@ class NeighbourhoodSearch:
         # councils up to the one whose decision would be one too many; all of them when none would
         size = max(int(decisions[columns]) if columns < len(decisions) else self.n_councils, 1)
         return np.flatnonzero(rank < size), eligible & (furthest < size)
+
+    def rank_by(self, distance: np.ndarray) -> np.ndarray:
+        """Each council's place in order of ``distance`` (0 for the nearest)."""
+        rank = np.empty(self.n_councils, dtype=np.int64)
+        rank[np.argsort(distance, kind="stable")] = np.arange(self.n_councils)
+        return rank
+
+    def over_columns(self, rank: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+        """For each column, ``reduce`` (``np.maximum``: the last to join an area; ``np.minimum``:
+        the first) over the ranks of the councils it concerns; ``n_councils`` for a column of none."""
+        joins = np.full(self.matrix.n_cols, self.n_councils, dtype=np.int64)
+        joins[self.sorted_cols[self.first]] = reduce.reduceat(rank[self.sorted_councils], self.first)
+        return joins
 
     def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
         """The best plan that changes only ``free`` columns, or None if it is no better than x."""
@@ -129,6 +140,7 @@ class NeighbourhoodSearch:
             x, improved = self._round(x, lp, bound, deadline, kind)
             if kind is None:
                 self.finished.add(kind)  # once, even if cut short: the services' own rounds go on from it
+                continue
             if time.perf_counter() >= deadline:
                 break  # a round cut short says nothing of its size
             # without growth, a round is worth another while it gains at all

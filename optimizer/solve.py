@@ -276,12 +276,9 @@ def _trouble_area(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, 
     if not len(short):
         return np.zeros(run.matrix.n_rows, dtype=bool)
     seeds = short[np.argsort(-excess[short] / np.maximum(options[short], 1), kind="stable")][:AREA_SEEDS]
-    near = search.distance[seeds].min(axis=0)
-    rank = np.empty(search.n_councils, dtype=np.int64)
-    rank[np.argsort(near, kind="stable")] = np.arange(search.n_councils)
+    rank = search.rank_by(search.distance[seeds].min(axis=0))
     # a column joins the area MIP with the first of its councils to join the area
-    first = np.full(run.matrix.n_cols, search.n_councils, dtype=np.int64)
-    np.minimum.at(first, search.cols, rank[search.councils])
+    first = search.over_columns(rank, np.minimum)
     joins = np.sort(first[run.alive & run.matrix.integer])
     councils = int(joins[AREA_COLUMNS]) if len(joins) > AREA_COLUMNS else search.n_councils
     area = np.zeros(search.n_councils + 1, dtype=bool)  # the last stands for rows of no one council
