@@ -156,44 +156,42 @@ def test_shortfall_columns_are_shares_of_the_target():
 
 
 def west_midlands_search(monkeypatch, most_columns: int):
-    """The net-benefit search on the West Midlands, with areas growing up to ``most_columns``."""
+    """The net-benefit search on the West Midlands, with areas growing up to ``most_columns``; a
+    plan sharing nothing; and every saving at once (no plan, but ahead of it everywhere)."""
     monkeypatch.setattr(search, "MOST_COLUMNS", most_columns)
     model = west_midlands_model()
     aim = model.aims[-1]
     alive = np.ones(model.matrix.n_cols, dtype=bool)
     finder = search.NeighbourhoodSearch(model, model.matrix, aim, solvers.BACKENDS["highs"], 1e-4,
                                         Path("/dev/null"), alive, grow=True)
-    return model, aim, finder
+    nothing_shared = model.complete(model.matrix.lower)
+    ahead = np.zeros(model.matrix.n_cols)
+    ahead[: model.n_decisions] = aim.cost[: model.n_decisions] < 0
+    return model, aim, finder, nothing_shared, ahead
 
 
 def test_services_one_area_frees_whole_come_first_and_whole(monkeypatch):
     """With growth, a service whose decisions fit in the largest area is freed whole at once, and
     such services are visited before those that need many areas, each kind by its loss."""
-    model, aim, finder = west_midlands_search(monkeypatch, 300)
+    _, _, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
     sizes = {s: finder._decisions(s) for s in range(finder.n_services)}
     assert min(sizes.values()) <= 300 < max(sizes.values())
     for s, size in sizes.items():
         assert finder._first_size(s) == (size if size <= 300 else search.FIRST_SERVICE_COLUMNS)
     assert finder._first_size(None) == search.NEIGHBOURHOOD_COLUMNS
-    nothing_shared = model.complete(model.matrix.lower)
-    best = np.zeros(model.matrix.n_cols)
-    best[: model.n_decisions] = aim.cost[: model.n_decisions] < 0  # every saving at once: no plan, but far ahead
-    order = finder._short_services(nothing_shared, best)
+    order = finder._short_services(nothing_shared, ahead)
     fits = [sizes[s] <= 300 for s in order]
     assert fits == sorted(fits, reverse=True) and any(fits) and not all(fits)
 
 
 def test_a_round_whose_area_holds_the_whole_service_solves_it_once(monkeypatch):
-    model, aim, finder = west_midlands_search(monkeypatch, 300)
+    _, aim, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
     service = min(range(finder.n_services), key=finder._decisions)
     finder.columns[service] = finder._first_size(service)
     steps = []
     real_step = finder.step
     monkeypatch.setattr(finder, "step", lambda x, free, seconds: steps.append(free.copy()) or real_step(x, free, seconds))
-    nothing_shared = model.complete(model.matrix.lower)
-    best = np.zeros(model.matrix.n_cols)
-    best[: model.n_decisions] = aim.cost[: model.n_decisions] < 0
-    x, improved = finder._round(nothing_shared, best, -np.inf, time.perf_counter() + 60, service)
+    x, improved = finder._round(nothing_shared, ahead, -np.inf, time.perf_counter() + 60, service)
     assert len(steps) == 1 and improved
     assert steps[0][finder.service_of == service].all()
     assert aim.cost @ x < aim.cost @ nothing_shared

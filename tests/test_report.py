@@ -16,19 +16,20 @@ import re
 import shutil
 import subprocess
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from optimizer.cli import describe
 from optimizer.examples import build_tri_borough
 from optimizer.inputs import Council, Inputs, Service, SharingTerms
 from optimizer.pipeline import optimise
 from optimizer.plan import CouncilLine, Diagnosis, Plan
 from optimizer.report import render_plan, write_plan
-from optimizer.report_context import assumption_grids
+from optimizer.report_context import assumption_grids, status_sentence
 from optimizer.template import write_template
 from optimizer.validate import load_workbook_inputs
 from tests.instances import random_instance, write_workbook
@@ -386,13 +387,6 @@ def test_template_round_trip(tmp_path):
 def test_a_run_that_ends_early_does_not_ask_for_more_time():
     """A plan not proven although time was left (the search ran dry on a problem too large to
     prove: England stops at 260 s of 600) must not tell the user to raise the time limit."""
-    from dataclasses import replace
-
-    from optimizer.cli import describe
-    from optimizer.pipeline import optimise
-    from optimizer.report_context import status_sentence
-    from optimizer.validate import load_workbook_inputs
-
     inputs = load_workbook_inputs(Path(__file__).resolve().parents[1] / "inputs" / "west_midlands.xlsx").inputs
     at_limit = optimise(inputs.with_settings(inputs.settings.override(time_limit_s=0.5)))
     assert at_limit.status == "feasible" and not at_limit.stopped_early
