@@ -61,6 +61,20 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     return None if proven is None else constant + float(proven)
 
 
+def complementary_gaps(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where plan x stands above the Lagrangian bound of ``duals`` (the LP bound, for the LP's own):
+    per column, its reduced cost times its distance from the bound that price favours; per row, the
+    dual times the distance of its activity from the bound the dual presses on. Every term is at
+    least 0 and together they make up cost·x minus the bound, so they say where the plan falls short."""
+    y = _signed(matrix, duals)
+    reduced = cost - np.bincount(matrix.cols, weights=matrix.values * y[matrix.rows], minlength=matrix.n_cols)
+    favoured = np.where((reduced < 0) & np.isfinite(matrix.upper), matrix.upper, matrix.lower)
+    column_gap = reduced * (x - np.where(np.isfinite(favoured), favoured, x))
+    pressed = np.where(y < 0, matrix.row_upper, np.where(y > 0, matrix.row_lower, 0.0))
+    row_gap = np.where(y != 0, y * (matrix.activity(x) - np.where(np.isfinite(pressed), pressed, 0.0)), 0.0)
+    return column_gap, row_gap
+
+
 def _signed(matrix: Matrix, duals: np.ndarray) -> np.ndarray:
     """The duals, each set to 0 where its sign presses on a bound the row does not have (LP rounding)."""
     y = np.array(duals, dtype=np.float64)

@@ -126,6 +126,20 @@ class Model:
         """Each council's shortfall against its target in plan x."""
         return np.maximum(0.0, self.targets - self.saving(x))
 
+    def shortfall_floor(self, alive: np.ndarray) -> np.ndarray:
+        """A lower bound on every column: a council's shortfall share is at least what is left when
+        each of its services goes to the ``alive`` decision that saves it most (no plan saves more;
+        decisions are 0)."""
+        m, n_services = self.members, len(self.services)
+        usable = alive[m.col]
+        most = np.zeros(len(self.inputs.councils) * n_services)
+        np.maximum.at(most, m.council[usable] * n_services + m.service[usable], m.saving[usable])
+        most_saving = most.reshape(len(self.inputs.councils), n_services).sum(axis=1)
+        short = self.shortfall_council
+        floor = np.zeros(self.n_cols)
+        floor[self.n_decisions :] = np.maximum(0.0, self.targets[short] - most_saving[short]) / self.targets[short]
+        return floor
+
     def complete(self, decisions: np.ndarray) -> np.ndarray:
         """A whole plan: the decisions given, each shortfall the least the targets allow."""
         x = np.zeros(self.n_cols)

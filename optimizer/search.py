@@ -204,7 +204,21 @@ class NeighbourhoodSearch:
     def excess(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
         """Per council, how much worse the plan is than the LP solution on the columns concerning it
         (a column's difference split among its councils), plus how many of them differ at all."""
-        differ = np.abs(x - lp)[self.cols]
-        loss = (self.aim.cost * (x - lp))[self.cols] / self.members_of[self.cols]
-        weight = np.bincount(self.councils, weights=loss, minlength=self.n_councils)
-        return weight + 1e-9 * np.bincount(self.councils, weights=differ, minlength=self.n_councils)
+        return self.per_council(self.aim.cost * (x - lp)) + 1e-9 * self.per_council(np.abs(x - lp), split=False)
+
+    def per_council(self, per_column: np.ndarray, split: bool = True) -> np.ndarray:
+        """Sums over the columns concerning each council; with ``split``, a column's amount shared
+        equally among its councils."""
+        weights = per_column[self.cols] / (self.members_of[self.cols] if split else 1)
+        return np.bincount(self.councils, weights=weights, minlength=self.n_councils)
+
+    def touching(self, councils: np.ndarray) -> np.ndarray:
+        """The columns concerning at least one of ``councils`` (a mask)."""
+        return self.over_columns(np.where(councils, 0, 1), np.minimum) == 0
+
+    def nearest(self, seed: int, columns: int, alive: np.ndarray) -> np.ndarray:
+        """The councils nearest ``seed`` (a mask) that about ``columns`` of the ``alive`` columns
+        concern before any further council does."""
+        rank = self.rank_by(self.distance[seed])
+        joins = np.sort(self.over_columns(rank, np.minimum)[alive])
+        return rank < max(int(joins[columns]) if columns < len(joins) else self.n_councils, 1)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bound import area_bound
+from .bound import area_bound, complementary_gaps
 from .matrix import Matrix
 from .model import TIE, Aim, Model
 from .search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
@@ -43,9 +43,10 @@ TILING_SHARE = 0.15  # of what is left then, for the plan read off the LP
 TILING_PER_LP_SECOND = 2.0  # and at most this many seconds per second the LP took (its size)
 TILING_ROUNDS = 8  # tilings, each keeping the partnerships of more councils, before giving up
 SEARCH_SHARE = 0.4  # of what is left then, for the neighbourhood search
-AREA_COLUMNS = 40_000  # in the MIP settling the area where the plan falls short (central services: 28,000 in 12 s)
+AREA_SEEDS = 10  # councils where the plan falls furthest short, the area settled exactly grows from
+AREA_SEED_COLUMNS = 1000  # options around each (England: 24 councils, 3 s)
+AREA_COLUMNS = 20_000  # in all: HiGHS's presolve alone took a minute over 65,000
 AREA_SHARE = 0.5  # of what is left after the search, for that MIP
-AREA_SEEDS = 5  # councils the area grows from
 SEARCH_FROM_COLUMNS = 2 * NEIGHBOURHOOD_COLUMNS  # smaller problems go to the solver whole
 PROVABLE_COLUMNS = 100_000  # a MIP over more did not leave its root in the time (England: 472,789)
 REDUCED_COST_SLACK = 1e-6  # relative; reduced costs are only as exact as the LP's tolerances
@@ -159,12 +160,20 @@ class AimSolve:
             duals[self.matrix.rows_touched(free)] = outcome.duals
         return replace(outcome, x=x, reduced_costs=reduced, duals=duals)
 
+    def program(self) -> tuple[np.ndarray, Matrix]:
+        """The columns this aim can still use (alive decisions, shortfalls, required partnerships)
+        and the program over them, every row kept. No plan leaves a council less short than its
+        best decisions would, so shortfalls start there: with an earlier aim's tie kept whole, an
+        area cannot then borrow shortfall from councils that have none to give."""
+        free = self.alive | ~self.matrix.integer | (self.matrix.lower > 0)
+        floored = replace(self.matrix, lower=np.maximum(self.matrix.lower, self.model.shortfall_floor(self.alive)))
+        return free, floored.restrict(free, np.zeros(self.matrix.n_cols), every_row=True)
+
     def settle(self, lp: Outcome, area: np.ndarray, seconds: float) -> float | None:
         """``optimizer.bound.area_bound`` over the decisions alive, the LP's duals pricing the rest."""
         if lp.duals is None:
             return None
-        free = self.alive | ~self.matrix.integer | (self.matrix.lower > 0)
-        matrix = self.matrix.restrict(free, np.zeros(self.matrix.n_cols), every_row=True)
+        free, matrix = self.program()
         return area_bound(matrix, self.aim.cost[free], lp.duals, area, self.backend, seconds, self.gap * 0.1, self.log)
 
     def say(self, message: str) -> None:
@@ -262,30 +271,48 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
 
 
 def _trouble_area(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, lp: Outcome) -> np.ndarray:
-    """The rows of the councils nearest those where the plan falls short of the LP, as many
-    councils as make an area MIP of at most AREA_COLUMNS columns.
+    """The rows to settle exactly: those of the councils nearest each of ``_trouble_seeds``, about
+    AREA_SEED_COLUMNS options around each while the area stays within AREA_COLUMNS; and the rows
+    across councils over shortfalls alone (an earlier aim's tie), which add no whole column.
 
-    Seeds are taken by how far short the plan falls per option the council has: where councils
-    are few and far between, groups of four come out uneven and the LP blends over that, and an
-    area there holds many councils for its columns (England: £9.3 m off the bound from 53 councils
-    around East Suffolk, Broadland and Hartlepool in 6 s; around Liverpool, 2 councils filled it).
+    Priced instead of kept, that tie lets the area spend, at a degenerate LP's price, shortfall the
+    rest of the country cannot give up. England's net benefit: with a plan at £9,109.0 m, the North
+    East's central services settled with the tie priced proved £9,121.4 m; kept, £9,111.8 m.
     """
-    excess = search.excess(plan, lp.x)
-    options = np.bincount(search.councils, minlength=search.n_councils)
-    short = np.flatnonzero(excess > run.aim.tie)
-    if not len(short):
-        return np.zeros(run.matrix.n_rows, dtype=bool)
-    seeds = short[np.argsort(-excess[short] / np.maximum(options[short], 1), kind="stable")][:AREA_SEEDS]
-    rank = search.rank_by(search.distance[seeds].min(axis=0))
-    # a column joins the area MIP with the first of its councils to join the area
-    first = search.over_columns(rank, np.minimum)
-    joins = np.sort(first[run.alive & run.matrix.integer])
-    councils = int(joins[AREA_COLUMNS]) if len(joins) > AREA_COLUMNS else search.n_councils
-    area = np.zeros(search.n_councils + 1, dtype=bool)  # the last stands for rows of no one council
-    area[: search.n_councils] = rank < max(councils, 1)
-    owner = np.full(run.matrix.n_rows, -1, dtype=np.int64)  # rows added for earlier aims concern everyone
+    area = np.zeros(search.n_councils + 1, dtype=bool)  # the last stands for rows across councils
+    decisions = run.alive & run.matrix.integer
+    for seed in _trouble_seeds(run, search, plan, lp):
+        wider = area[:-1] | search.nearest(seed, AREA_SEED_COLUMNS, decisions)
+        # a seed in a city brings tens of thousands of options, more than the MIP settles in time
+        if (decisions & search.touching(wider)).sum() <= AREA_COLUMNS:
+            area[:-1] = wider
+    owner = _row_owner(run)
+    whole = np.bincount(run.matrix.rows, weights=run.matrix.integer[run.matrix.cols], minlength=run.matrix.n_rows)
+    return area[owner] | ((owner < 0) & (whole == 0))
+
+
+def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, lp: Outcome) -> list[int]:
+    """The AREA_SEEDS councils where the plan stands furthest above what the LP's duals price it
+    at (``optimizer.bound.complementary_gaps``), then those carrying more shortfall than their best
+    decisions would leave: the shortfall the rest of the country could give up sits with them."""
+    free, program = run.program()
+    column_gap = np.zeros(run.matrix.n_cols)
+    column_gap[free], row_gap = complementary_gaps(program, run.aim.cost[free], lp.duals, plan[free])
+    owner = _row_owner(run)
+    mine = owner >= 0
+    gap = search.per_council(column_gap) + np.bincount(owner[mine], weights=row_gap[mine], minlength=search.n_councils)
+    short = np.flatnonzero(gap > run.aim.tie)
+    seeds = short[np.argsort(-gap[short], kind="stable")][:AREA_SEEDS].tolist()
+    model = run.model
+    avoidable = (plan - model.shortfall_floor(run.alive))[model.n_decisions :] * model.targets[model.shortfall_council]
+    return seeds + model.shortfall_council[avoidable > TIE["shortfall"]].tolist()
+
+
+def _row_owner(run: AimSolve) -> np.ndarray:
+    """The council each row concerns alone; -1 for rows across councils (and those earlier aims added)."""
+    owner = np.full(run.matrix.n_rows, -1, dtype=np.int64)
     owner[: len(run.model.row_council)] = run.model.row_council
-    return area[owner]
+    return owner
 
 
 def _better(aim: Aim, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
