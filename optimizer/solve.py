@@ -8,7 +8,8 @@ Each aim is solved in four steps, all exact:
 4. a column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this one,
    so it is left out, and the solver finishes on the rest from the plan in hand. When too many
    columns are left for any solver to finish (England), the bound is tightened instead by settling
-   exactly the area where the plan falls short (``optimizer.bound``), and the search goes on.
+   exactly the area where the plan falls short (``optimizer.bound``), and the search goes on; the
+   time then left settles ever wider regions around that area.
 On this model the LP bound is usually at or next to the optimum, so step 4 is small.
 
 A run is ``optimal`` only when every aim was proven within ``mip_gap``; a plan short of that is
@@ -227,7 +228,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         keep = _worth_keeping(lp, plan, aim, lowest)
         if search is not None and keep.sum() > PROVABLE_COLUMNS:
             # no proof in reach: settle exactly the area where the plan falls short, for a tighter
-            # bound, and the time left goes to the search
+            # bound; the time left goes to the search, then to wider regions
             settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(AREA_SHARE))
             if settled is not None:
                 lowest = max(lowest, settled)
