@@ -20,11 +20,12 @@ from optimizer.validate import load_workbook_inputs
 from tests.instances import random_instance, write_workbook
 from tests.reference import brute_force
 
-FIRST_AIM = {"shortfall": lambda r: r.shortfall, "impact": lambda r: r.impact, "net_benefit": lambda r: -r.net_benefit}
+REFERENCE_COST = {"shortfall": lambda r: r.shortfall, "impact": lambda r: r.impact,
+                  "net_benefit": lambda r: -r.net_benefit}  # each aim's enumerated optimum, as a cost
 
 
-def first_aim_instance(tmp_path, seed):
-    """(model, its first aim, that aim's enumerated optimum as a cost), or None when infeasible."""
+def enumerated_instance(tmp_path, seed):
+    """(model, its enumerated reference) of a random instance, or None when it has no plan."""
     rng = random.Random(seed)
     sheets = random_instance(rng)
     workbook = tmp_path / "instance.xlsx"
@@ -33,9 +34,32 @@ def first_aim_instance(tmp_path, seed):
     reference = brute_force(sheets)
     if not reference.feasible:
         return None
-    model = build_model(inputs, enumerate_candidates(inputs))
+    return build_model(inputs, enumerate_candidates(inputs)), reference
+
+
+def first_aim_instance(tmp_path, seed):
+    """(model, its first aim, that aim's enumerated optimum as a cost), or None when infeasible."""
+    found = enumerated_instance(tmp_path, seed)
+    if found is None:
+        return None
+    model, reference = found
     aim = model.aims[0]
-    return model, aim, FIRST_AIM[aim.name](reference)
+    return model, aim, REFERENCE_COST[aim.name](reference)
+
+
+def last_aim_instance(tmp_path, seed):
+    """(model, the program of its last aim with the earlier aims held at their enumerated optima,
+    that aim, its enumerated optimum as a cost), or None when infeasible."""
+    found = enumerated_instance(tmp_path, seed)
+    if found is None:
+        return None
+    model, reference = found
+    matrix = model.matrix
+    for aim in model.aims[:-1]:  # as solve_model holds them, within their tie
+        cols = np.flatnonzero(aim.cost)
+        matrix = matrix.with_row(cols, aim.cost[cols], -math.inf, REFERENCE_COST[aim.name](reference) + aim.tie)
+    aim = model.aims[-1]
+    return model, matrix, aim, REFERENCE_COST[aim.name](reference)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
@@ -60,29 +84,6 @@ def test_area_bound_lies_between_the_lp_and_the_optimum(tmp_path, seed, solver):
     assert bounds[0] == pytest.approx(lp.bound, rel=1e-6, abs=1e-6)  # nothing settled: the LP's own
     assert bounds[-1] == pytest.approx(optimum, rel=1e-6, abs=1e-6)  # everything settled: the optimum
 
-
-REFERENCE_COST = {"shortfall": lambda r: r.shortfall, "impact": lambda r: r.impact,
-                  "net_benefit": lambda r: -r.net_benefit}
-
-
-def last_aim_instance(tmp_path, seed):
-    """(model, the program of its last aim with the earlier aims held at their enumerated optima,
-    that aim, its enumerated optimum as a cost), or None when infeasible."""
-    rng = random.Random(seed)
-    sheets = random_instance(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
-    inputs = load_workbook_inputs(workbook).inputs
-    reference = brute_force(sheets)
-    if not reference.feasible:
-        return None
-    model = build_model(inputs, enumerate_candidates(inputs))
-    matrix = model.matrix
-    for aim in model.aims[:-1]:  # as solve_model holds them, within their tie
-        cols = np.flatnonzero(aim.cost)
-        matrix = matrix.with_row(cols, aim.cost[cols], -math.inf, REFERENCE_COST[aim.name](reference) + aim.tie)
-    aim = model.aims[-1]
-    return model, matrix, aim, REFERENCE_COST[aim.name](reference)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
