@@ -220,5 +220,10 @@ class NeighbourhoodSearch:
         """The councils nearest ``seed`` (a mask) that about ``columns`` of the ``alive`` columns
         concern before any further council does."""
         rank = self.rank_by(self.distance[seed])
+        return rank < max(self.within(rank, columns, alive), 1)
+
+    def within(self, rank: np.ndarray, columns: int, alive: np.ndarray) -> int:
+        """How many councils, taken in ``rank`` order, about ``columns`` of the ``alive`` columns
+        concern: up to the one that would bring one too many; all of them when none would."""
         joins = np.sort(self.over_columns(rank, np.minimum)[alive])
-        return rank < max(int(joins[columns]) if columns < len(joins) else self.n_councils, 1)
+        return int(joins[columns]) if columns < len(joins) else self.n_councils

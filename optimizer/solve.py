@@ -305,9 +305,8 @@ def _settle_wider(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, 
     short, holding = _trouble_seeds(run, search, plan, lp)
     decisions = run.alive & run.matrix.integer
     rank = search.rank_by(search.distance[short].min(axis=0)) if short else np.zeros(search.n_councils, dtype=np.int64)
-    joins = np.sort(search.over_columns(rank, np.minimum)[decisions])
     while worth_another():
-        councils = rank < (int(joins[columns]) if columns < len(joins) else search.n_councils)
+        councils = rank < search.within(rank, columns, decisions)
         councils[holding] = True
         settled = run.settle(lp, _rows_of(run, councils), run.left())
         if settled is not None and settled > lowest:
