@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -162,11 +163,13 @@ class AimSolve:
             duals[self.matrix.rows_touched(free)] = outcome.duals
         return replace(outcome, x=x, reduced_costs=reduced, duals=duals)
 
+    @cached_property
     def program(self) -> tuple[np.ndarray, Matrix]:
         """The columns this aim can still use (alive decisions, shortfalls, required partnerships)
         and the program over them, every row kept. No plan leaves a council less short than its
         best decisions would, so shortfalls start there: with an earlier aim's tie kept whole, an
-        area cannot then borrow shortfall from councils that have none to give."""
+        area cannot then borrow shortfall from councils that have none to give. Built once: the
+        area choices and every settle of the aim use it."""
         free = self.alive | ~self.matrix.integer | (self.matrix.lower > 0)
         floored = replace(self.matrix, lower=np.maximum(self.matrix.lower, self.model.shortfall_floor(self.alive)))
         return free, floored.restrict(free, np.zeros(self.matrix.n_cols), every_row=True)
@@ -175,7 +178,7 @@ class AimSolve:
         """``optimizer.bound.area_bound`` over the decisions alive, the LP's duals pricing the rest."""
         if lp.duals is None:
             return None
-        free, matrix = self.program()
+        free, matrix = self.program
         return area_bound(matrix, self.aim.cost[free], lp.duals, area, self.backend, seconds, self.gap * 0.1, self.log)
 
     def say(self, message: str) -> None:
@@ -336,7 +339,7 @@ def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,
     """The AREA_SEEDS councils where the plan stands furthest above what the LP's duals price it
     at (``optimizer.bound.complementary_gaps``), and those carrying more shortfall than their best
     decisions would leave: the shortfall the rest of the country could give up sits with them."""
-    free, program = run.program()
+    free, program = run.program
     column_gap = np.zeros(run.matrix.n_cols)
     column_gap[free], row_gap = complementary_gaps(program, run.aim.cost[free], lp.duals, plan[free])
     owner = _row_owner(run)
