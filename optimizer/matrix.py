@@ -75,14 +75,23 @@ class Matrix:
 
     def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float) -> Matrix:
         """The program with one more row, scaled like the rest (see ``normalised``)."""
-        keep = values != 0
-        largest = float(np.abs(values[keep]).max(initial=0.0)) or 1.0
-        values, lower, upper = values / largest, lower / largest, upper / largest
-        row = np.full(int(keep.sum()), self.n_rows, dtype=np.int32)
+        return self.with_rows([(cols, values, lower, upper)])
+
+    def with_rows(self, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> Matrix:
+        """The program with more rows, each (columns, values, lower, upper), scaled like the rest."""
+        entries, values, lower, upper = [], [], [], []
+        for i, (row_cols, row_values, low, up) in enumerate(rows):
+            row_values = np.asarray(row_values, dtype=np.float64)
+            keep = row_values != 0
+            largest = float(np.abs(row_values[keep]).max(initial=0.0)) or 1.0
+            entries.append((np.full(int(keep.sum()), self.n_rows + i, dtype=np.int32), np.asarray(row_cols)[keep]))
+            values.append(row_values[keep] / largest)
+            lower.append(low / largest)
+            upper.append(up / largest)
         return Matrix(
-            np.concatenate([self.rows, row]),
-            np.concatenate([self.cols, cols[keep].astype(np.int32)]),
-            np.concatenate([self.values, values[keep]]),
+            np.concatenate([self.rows, *(r for r, _ in entries)]),
+            np.concatenate([self.cols, *(c.astype(np.int32) for _, c in entries)]),
+            np.concatenate([self.values, *values]),
             np.append(self.row_lower, lower),
             np.append(self.row_upper, upper),
             self.lower,
