@@ -341,8 +341,8 @@ def _cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path
             return Outcome("time_limit" if left <= 0 else "infeasible")
         problem, variables = to_pulp(sub, cost[chosen])
         outcome = _run_cbc(problem, variables, sub, cost[chosen], left, 0.0, 0.0, log, relax=True)
-        if outcome.termination != "optimal":
-            return outcome
+        if outcome.termination != "optimal":  # an LP cut short proves nothing; its x is the round's columns only
+            return Outcome(outcome.termination)
         row_dual = np.zeros(matrix.n_rows)
         row_dual[rows] = outcome.duals  # a row without columns yet binds nothing: dual 0
         reduced = _priced(matrix, cost, row_dual)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,17 @@ def test_priced_lp_is_the_whole_lp(tmp_path, monkeypatch, aim, priced):
     tolerance = 1e-6 * max(1.0, float(np.abs(cost).max()))
     assert (reduced[x < 1e-9] >= -tolerance).all()  # at the lower bound: no column would improve
     assert (np.abs(reduced[(x > 1e-9) & (x < 1 - 1e-9)]) <= tolerance).all()  # basic: zero
+
+
+def test_a_priced_lp_cut_short_by_cbc_proves_nothing(tmp_path, monkeypatch):
+    """When CBC stops a round's LP at its time limit it still hands back that round's columns'
+    values; they are no LP solution over every column (England's LP with rounding cuts, given
+    a quarter of the time left, once crashed the solve by passing them on)."""
+    run_cbc = solvers._run_cbc
+    monkeypatch.setattr(solvers, "_run_cbc", lambda *args, **kw: replace(run_cbc(*args, **kw), termination="time_limit"))
+    model = west_midlands_model()
+    outcome = solvers._cbc_lp_by_pricing(model.matrix, model.aims[-1].cost, 60, tmp_path / "solver.log", None)
+    assert (outcome.termination, outcome.x, outcome.bound, outcome.duals) == ("time_limit", None, None, None)
 
 
 def test_components_are_the_connected_areas():
