@@ -38,7 +38,7 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     outside = ~area
     price = cost - np.bincount(matrix.cols, weights=(matrix.values * y[matrix.rows]) * outside[matrix.rows],
                                minlength=matrix.n_cols)
-    touching = _touching(matrix, area)
+    touching = columns_touching(matrix, area)
     # a column touching no area row sits at whichever bound its price favours
     rest = ~touching
     price_rest, lower, upper = price[rest], matrix.lower[rest], matrix.upper[rest]
@@ -83,7 +83,8 @@ def _signed(matrix: Matrix, duals: np.ndarray) -> np.ndarray:
     return y
 
 
-def _touching(matrix: Matrix, area: np.ndarray) -> np.ndarray:
+def columns_touching(matrix: Matrix, area: np.ndarray) -> np.ndarray:
+    """The columns with a non-zero in any row of ``area`` (a mask)."""
     touching = np.zeros(matrix.n_cols, dtype=bool)
     touching[matrix.cols[area[matrix.rows] & (matrix.values != 0)]] = True
     return touching

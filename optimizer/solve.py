@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bound import area_bound, complementary_gaps
+from .bound import area_bound, columns_touching, complementary_gaps
 from .matrix import Matrix
 from .model import TIE, Aim, Model, violated_count_cuts
 from .search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
@@ -351,16 +351,20 @@ def _settle_wider(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, 
 
 
 def _rows_of(run: AimSolve, councils: np.ndarray) -> np.ndarray:
-    """The rows of ``councils`` (a mask), and the rows across councils over shortfalls alone (an
-    earlier aim's tie), which add no whole column to an area's MIP.
+    """The rows of ``councils`` (a mask), and every other row whose whole columns all touch those
+    (among them an earlier aim's tie, over shortfalls alone): kept whole, such a row adds no whole
+    column to the area's MIP, and is never weaker than priced.
 
-    Priced instead of kept, that tie lets the area spend, at a degenerate LP's price, shortfall the
+    Priced instead of kept, the tie lets the area spend, at a degenerate LP's price, shortfall the
     rest of the country cannot give up. England's net benefit: with a plan at £9,109.0 m, the North
-    East's central services settled with the tie priced proved £9,121.4 m; kept, £9,111.8 m.
+    East's central services settled with the tie priced proved £9,121.4 m; kept, £9,111.8 m. The
+    rounding cuts inside an area are kept the same way (with them, £9,109.73 m where priced £9,109.83 m).
     """
-    owner = _row_owner(run)
-    whole = np.bincount(run.matrix.rows, weights=run.matrix.integer[run.matrix.cols], minlength=run.matrix.n_rows)
-    return np.r_[councils, False][owner] | ((owner < 0) & (whole == 0))
+    mine = np.r_[councils, False][_row_owner(run)]
+    _, program = run.program
+    touching = columns_touching(program, mine)
+    elsewhere = program.integer[program.cols] & ~touching[program.cols]
+    return mine | (np.bincount(program.rows, weights=elsewhere, minlength=program.n_rows) == 0)
 
 
 def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,

@@ -14,6 +14,7 @@ import pytest
 from optimizer.bound import area_bound, complementary_gaps
 from optimizer.candidates import enumerate_candidates
 from optimizer.model import build_model
+from optimizer import solve
 from optimizer.solve import AimSolve
 from optimizer.solvers import BACKENDS
 from optimizer.validate import load_workbook_inputs
@@ -108,6 +109,13 @@ def test_area_bound_of_the_last_aim_with_the_earlier_ties_kept_lies_between_the_
         assert found is not None
         assert lp.bound - tolerance <= found <= optimum + tolerance
     assert found == pytest.approx(optimum, rel=1e-6, abs=1e-6)
+    # the rows kept beside some councils' own add no whole column and can only tighten the bound
+    councils = rng.random(len(model.inputs.councils)) < 0.5
+    whole = np.bincount(matrix.rows, weights=matrix.integer[matrix.cols], minlength=matrix.n_rows)
+    own = np.r_[councils, False][solve._row_owner(run)] | (across & (whole == 0))  # and the shortfall tie
+    kept = solve._rows_of(run, councils)
+    assert (kept >= own).all()
+    assert run.settle(lp, own, 60) - tolerance <= run.settle(lp, kept, 60) <= optimum + tolerance
 
 
 @pytest.mark.parametrize("seed", range(380, 400))
