@@ -270,7 +270,7 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
         tighter = replace(run, matrix=run.matrix.with_rows([(cols, values, -math.inf, most) for cols, values, most in cuts]))
         columns = np.maximum(plan, lp.x > 0)  # a start for an LP is the columns it begins with
         again = tighter.solve(None, columns, limit=deadline - time.perf_counter(), relax=True)
-        if again.termination != "optimal" or again.bound <= lp.bound:
+        if again.termination != "optimal":
             break
         run, lp = tighter, again
         run.say(f"LP with {len(cuts)} rounding cuts: bound {_figure(run.aim, run.aim.sign * lp.bound)}")
