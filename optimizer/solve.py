@@ -5,7 +5,8 @@ Each aim is solved in four steps, all exact:
 2. a MIP over the columns the LP uses (and the previous plan's) gives a first plan; on large
    problems, so does tiling the LP (``optimizer.tiling``), and the better is kept;
 3. the neighbourhood search (``optimizer.search``) improves it area by area, towards the LP bound;
-4. a column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this one,
+4. the LP is tightened with the rounding cuts its solution breaks (``model.violated_count_cuts``);
+   then a column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this one,
    so it is left out, and the solver finishes on the rest from the plan in hand. When too many
    columns are left for any solver to finish (England), the bound is tightened instead by settling
    exactly the area where the plan falls short (``optimizer.bound``), and the search goes on; the
@@ -255,7 +256,9 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
 
 def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[AimSolve, Outcome]:
     """The aim's program with the rounding cuts the LP solution breaks (``violated_count_cuts``), and
-    its LP, round after round while cuts are broken, the bound rises, and CUT_SHARE of the time lasts.
+    its LP, round after round while cuts are broken, for at most CUT_ROUNDS and CUT_SHARE of the time
+    left. A round whose bound does not rise still counts: the LP is degenerate, and its next vertex
+    breaks other cuts (the West Midlands' net benefit rose in rounds six and eight, not in five and seven).
 
     The cuts hold for every whole plan, so the bound, the reduced costs and the duals that price an
     area (``optimizer.bound``) all tighten; each LP starts from the last one's columns and the plan's.
