@@ -36,8 +36,7 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     y = _signed(matrix, duals)
     bound_pressed = np.where(y < 0, matrix.row_upper, np.where(y > 0, matrix.row_lower, 0.0))
     outside = ~area
-    price = cost - np.bincount(matrix.cols, weights=(matrix.values * y[matrix.rows]) * outside[matrix.rows],
-                               minlength=matrix.n_cols)
+    price = matrix.priced(cost, np.where(outside, y, 0.0))
     touching = columns_touching(matrix, area)
     # a column touching no area row sits at whichever bound its price favours
     rest = ~touching
@@ -67,7 +66,7 @@ def complementary_gaps(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, x: n
     dual times the distance of its activity from the bound the dual presses on. Every term is at
     least 0 and together they make up cost·x minus the bound, so they say where the plan falls short."""
     y = _signed(matrix, duals)
-    reduced = cost - np.bincount(matrix.cols, weights=matrix.values * y[matrix.rows], minlength=matrix.n_cols)
+    reduced = matrix.priced(cost, y)
     favoured = np.where((reduced < 0) & np.isfinite(matrix.upper), matrix.upper, matrix.lower)
     column_gap = reduced * (x - np.where(np.isfinite(favoured), favoured, x))
     pressed = np.where(y < 0, matrix.row_upper, np.where(y > 0, matrix.row_lower, 0.0))

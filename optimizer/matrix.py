@@ -53,6 +53,10 @@ class Matrix:
         """A x."""
         return np.bincount(self.rows, weights=self.values * x[self.cols], minlength=self.n_rows)
 
+    def priced(self, cost: np.ndarray, duals: np.ndarray) -> np.ndarray:
+        """cost - A'duals: each column's reduced cost under row duals."""
+        return cost - np.bincount(self.cols, weights=self.values * duals[self.rows], minlength=self.n_cols)
+
     def violation(self, x: np.ndarray) -> float:
         """How far x is outside its rows and bounds, relative to each row's size (0 when feasible)."""
         ax = self.activity(x)

@@ -185,7 +185,7 @@ def _highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Pa
         if termination != "optimal":  # e.g. too few columns yet to meet every row: solve it whole
             return _highs_lp(matrix, cost, max(0.01, limit - (time.perf_counter() - began)), log)
         row_dual = np.array(h.getSolution().row_dual)
-        reduced = _priced(matrix, cost, row_dual)
+        reduced = matrix.priced(cost, row_dual)
         entering = _entering(reduced, chosen, cost)
         if not len(entering):
             break
@@ -203,11 +203,6 @@ def _first_columns(matrix: Matrix, cost: np.ndarray, start: np.ndarray | None) -
     if start is not None:
         chosen |= start > 0.5
     return chosen | _cheapest(cost, matrix.integer, PRICED_PER_ROUND)
-
-
-def _priced(matrix: Matrix, cost: np.ndarray, row_dual: np.ndarray) -> np.ndarray:
-    """Every column's reduced cost c - A'y under the row duals y."""
-    return cost - np.bincount(matrix.cols, weights=matrix.values * row_dual[matrix.rows], minlength=matrix.n_cols)
 
 
 def _entering(reduced: np.ndarray, chosen: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -345,7 +340,7 @@ def _cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path
             return Outcome(outcome.termination)
         row_dual = np.zeros(matrix.n_rows)
         row_dual[rows] = outcome.duals  # a row without columns yet binds nothing: dual 0
-        reduced = _priced(matrix, cost, row_dual)
+        reduced = matrix.priced(cost, row_dual)
         entering = _entering(reduced, chosen, cost)
         if not len(entering):
             x = np.zeros(matrix.n_cols)
