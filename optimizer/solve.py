@@ -167,6 +167,11 @@ class AimSolve:
         return replace(outcome, x=x, reduced_costs=reduced, duals=duals)
 
     @cached_property
+    def shortfall_floor(self) -> np.ndarray:
+        """``Model.shortfall_floor`` over the decisions this aim can still use."""
+        return self.model.shortfall_floor(self.alive)
+
+    @cached_property
     def program(self) -> tuple[np.ndarray, Matrix]:
         """The columns this aim can still use (alive decisions, shortfalls, required partnerships)
         and the program over them, every row kept. No plan leaves a council less short than its
@@ -174,7 +179,7 @@ class AimSolve:
         area cannot then borrow shortfall from councils that have none to give. Built once: the
         area choices and every settle of the aim use it."""
         free = self.alive | ~self.matrix.integer | (self.matrix.lower > 0)
-        floored = replace(self.matrix, lower=np.maximum(self.matrix.lower, self.model.shortfall_floor(self.alive)))
+        floored = replace(self.matrix, lower=np.maximum(self.matrix.lower, self.shortfall_floor))
         return free, floored.restrict(free, np.zeros(self.matrix.n_cols), every_row=True)
 
     def settle(self, lp: Outcome, area: np.ndarray, seconds: float) -> float | None:
@@ -384,7 +389,7 @@ def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,
     short = np.flatnonzero(gap > run.aim.tie)
     seeds = short[np.argsort(-gap[short], kind="stable")][:AREA_SEEDS].tolist()
     model = run.model
-    avoidable = (plan - model.shortfall_floor(run.alive))[model.n_decisions :] * model.targets[model.shortfall_council]
+    avoidable = (plan - run.shortfall_floor)[model.n_decisions :] * model.targets[model.shortfall_council]
     return seeds, model.shortfall_council[avoidable > TIE["shortfall"]].tolist()
 
 
