@@ -323,10 +323,8 @@ def define_partnership_count_cuts(model: Model) -> None:
     Without them HiGHS left West Midlands' central services at a 0.4 % gap after 120 s; with them it
     proves the optimum in seconds. They remove no whole plan, only fractional ones.
     """
-    m = model.members
-    part = m.col < model.n_partnerships
-    col, council = m.col[part], m.council[part]
-    area = partnership_components(col, m.service[part].astype(np.int64) * len(model.inputs.councils) + council)
+    col, council, node = _partnership_entries(model)
+    area = partnership_components(col, node)
     for cols, values, most in _count_cuts_by_area(col, council, area, model.n_partnerships):
         model.add_row(cols, values, -INF, most)
 
@@ -342,10 +340,7 @@ def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = 1e-6) ->
     over six rounds; the connected areas of ``define_partnership_count_cuts`` span whole regions,
     where such fractions vanish in the total.
     """
-    m = model.members
-    part = m.col < model.n_partnerships
-    col, council, service = m.col[part], m.council[part], m.service[part].astype(np.int64)
-    node = service * len(model.inputs.councils) + council
+    col, council, node = _partnership_entries(model)
     blended = (x[col] > tolerance) & (x[col] < 1 - tolerance)
     if not blended.any():
         return []
@@ -358,6 +353,15 @@ def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = 1e-6) ->
     inside = np.repeat((lowest == highest) & (lowest >= 0), np.diff(np.r_[first, len(col)]))
     cuts = _count_cuts_by_area(col[inside], council[inside], label[node[inside]], model.n_partnerships)
     return [(cols, values, most) for cols, values, most in cuts if values @ x[cols] > most + tolerance]
+
+
+def _partnership_entries(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The partnerships' (column, council) entries, each column's side by side, and each entry's
+    (service, council) as one number: the nodes a service's partnerships link."""
+    m = model.members
+    part = m.col < model.n_partnerships
+    col, council = m.col[part], m.council[part]
+    return col, council, m.service[part].astype(np.int64) * len(model.inputs.councils) + council
 
 
 def _count_cuts_by_area(col: np.ndarray, council: np.ndarray, area: np.ndarray,
