@@ -11,10 +11,10 @@ import time
 import numpy as np
 import pytest
 
+from optimizer import solve
 from optimizer.bound import area_bound, complementary_gaps
 from optimizer.candidates import enumerate_candidates
 from optimizer.model import build_model
-from optimizer import solve
 from optimizer.solve import AimSolve
 from optimizer.solvers import BACKENDS
 from optimizer.validate import load_workbook_inputs
@@ -84,7 +84,6 @@ def test_area_bound_lies_between_the_lp_and_the_optimum(tmp_path, seed, solver):
         bounds.append(found)
     assert bounds[0] == pytest.approx(lp.bound, rel=1e-6, abs=1e-6)  # nothing settled: the LP's own
     assert bounds[-1] == pytest.approx(optimum, rel=1e-6, abs=1e-6)  # everything settled: the optimum
-
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
