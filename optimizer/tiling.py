@@ -32,25 +32,31 @@ PATIENCE = 3  # tries in a row without a cheaper tiling before the rest are give
 class ExactCover:
     """Rows to cover at most once (``items``) by columns (``options``), with undo for backtracking.
 
-    The index (each option's items, each item's options) is built once; ``reset`` starts a new try."""
+    The index (each option's items, each item's options) is built once; ``reset`` starts a new try.
+    Each option's items are also kept as one padded row, so the items of all the options a choice
+    kills are a single lookup (``n_items`` pads: a spare count no item reads)."""
 
     def __init__(self, item_of: np.ndarray, option_of: np.ndarray, n_items: int, n_options: int):
         order = np.argsort(option_of, kind="stable")
         self.items_start = np.searchsorted(option_of[order], np.arange(n_options + 1))
         self.items = item_of[order]
+        width = int(np.diff(self.items_start).max(initial=1))
+        self.item_rows = np.full((n_options, width), n_items, dtype=np.int64)
+        self.item_rows[option_of[order], np.arange(len(order)) - self.items_start[option_of[order]]] = self.items
         order = np.argsort(item_of, kind="stable")
-        self.options_start = np.searchsorted(item_of[order], np.arange(n_items + 1))
-        self.options = option_of[order]
-        self.initial_count = np.bincount(item_of, minlength=n_items)
+        self.options_start = np.searchsorted(item_of[order], np.arange(n_items + 1)).tolist()
+        self.options = option_of[order].astype(np.int64)
+        self.initial_count = np.bincount(item_of, minlength=n_items + 1)
         self.initial_live = np.zeros(n_options, dtype=bool)
         self.initial_live[np.unique(option_of)] = True
+        self.n_items = n_items
         self.reset()
 
     def reset(self) -> None:
         """Every option live again, no item covered."""
-        self.count = self.initial_count.copy()  # live options per item
+        self.count = self.initial_count.copy()  # live options per item (and the spare)
         self.live = self.initial_live.copy()
-        self.covered = np.zeros(len(self.count), dtype=bool)
+        self.covered = np.zeros(self.n_items, dtype=bool)
 
     def items_of(self, option: int) -> np.ndarray:
         return self.items[self.items_start[option] : self.items_start[option + 1]]
@@ -59,17 +65,18 @@ class ExactCover:
         found = self.options[self.options_start[item] : self.options_start[item + 1]]
         return found[self.live[found]]
 
-    def _items_of_all(self, options: np.ndarray) -> np.ndarray:
-        if not len(options):
-            return np.zeros(0, dtype=self.items.dtype)
-        return np.concatenate([self.items_of(o) for o in options])
-
     def take(self, option: int) -> tuple[np.ndarray, np.ndarray]:
         """Choose ``option``: its items are covered and every other option on them dies."""
         items = self.items_of(option)
-        killed = np.unique(np.concatenate([[option], *(self.options_of(i) for i in items)])).astype(np.int64)
+        start, killed = self.options_start, []
+        for i in items.tolist():  # item by item, so an option on two of them dies once
+            found = self.options[start[i] : start[i + 1]]
+            found = found[self.live[found]]
+            self.live[found] = False
+            killed.append(found)
+        killed = np.concatenate(killed) if killed else np.array([option])  # on no item: only itself
         self.live[killed] = False
-        np.subtract.at(self.count, self._items_of_all(killed), 1)
+        np.subtract.at(self.count, self.item_rows[killed].ravel(), 1)
         self.covered[items] = True
         return killed, items
 
@@ -79,7 +86,7 @@ class ExactCover:
 
     def undo(self, killed: np.ndarray, items: np.ndarray) -> None:
         self.live[killed] = True
-        np.add.at(self.count, self._items_of_all(killed), 1)
+        np.add.at(self.count, self.item_rows[killed].ravel(), 1)
         self.covered[items] = False
 
 
