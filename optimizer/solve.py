@@ -42,6 +42,7 @@ __all__ = ["BACKENDS", "Solution", "SolverError", "StageResult", "judge", "solve
 NO_PLAN_STATUS = {"infeasible": "infeasible", "time_limit": "no_solution", "interrupted": "no_solution"}
 
 QUICK_SHARE = 0.2  # of an aim's time, for the plan built from the LP's columns
+QUICK_PER_LP_SECOND = 1.0  # and, where the tiling runs too, at most this many seconds per LP second
 TILING_SHARE = 0.15  # of what is left then, for the plan read off the LP
 TILING_PER_LP_SECOND = 2.0  # and at most this many seconds per second the LP took (its size)
 TILING_ROUNDS = 8  # tilings, each keeping the partnerships of more councils, before giving up
@@ -218,12 +219,16 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     used = matrix.integer & (lp.x > 1e-6)
     if start is not None:
         used |= matrix.integer & (start > 0.5)
+    large = int(alive.sum()) > SEARCH_FROM_COLUMNS
+    # where the tiling runs, the quick MIP is cut short: England's net benefit over the LP's 1,630
+    # columns took 12 s to prove a plan 2 % worse than the tiling's
+    quick_limit = min(run.left(QUICK_SHARE), QUICK_PER_LP_SECOND * max(1.0, lp_seconds)) if large else run.left(QUICK_SHARE)
     try:
-        quick = run.solve(used, start, limit=run.left(QUICK_SHARE))
+        quick = run.solve(used, start, limit=quick_limit)
     except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
         quick = Outcome("error")
     plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
-    if int(alive.sum()) > SEARCH_FROM_COLUMNS:
+    if large:
         plan = _better(aim, plan, _tiled(run, lp, plan, TILING_PER_LP_SECOND * max(1.0, lp_seconds)))
     if plan is None:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, lowest))
