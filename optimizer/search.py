@@ -57,6 +57,7 @@ class NeighbourhoodSearch:
         self.model = model
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
+        self.proven = False  # did the last step's solver prove its area's best?
         self.grow = grow  # False: areas keep their first size, and a service is done with at its first idle round
         self.cols, self.councils = column_councils(model)
         self.n_councils = len(model.inputs.councils)
@@ -109,6 +110,7 @@ class NeighbourhoodSearch:
         # within £13 k of its bound at 3 s, then 57 s spent proving the last £13 k)
         tie = 0.1 * max(self.aim.tie, self.gap * abs(float(self.aim.cost @ x)))
         outcome = self.backend(sub, cost, limit=seconds, gap=self.gap * 0.1, tie=tie, log=self.log, start=x[free])
+        self.proven = outcome.termination == "optimal"
         if not outcome.has_plan:
             return None
         better = x.copy()
@@ -145,7 +147,12 @@ class NeighbourhoodSearch:
                 break  # a round cut short says nothing of its size
             # without growth, a round is worth another while it gains at all
             idle = not improved or (self.grow and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
-            if idle and (not self.grow or size >= min(MOST_COLUMNS, self._decisions(kind))):
+            whole = size >= self._decisions(kind)
+            if whole and self.proven:
+                # the service's best given the rest; another try would only confirm it (England: five
+                # such confirmations took 25 s, while central services, furthest short, waited)
+                self.finished.add(kind)
+            elif idle and (not self.grow or size >= min(MOST_COLUMNS, self._decisions(kind))):
                 self.finished.add(kind)  # of one service: when its areas cannot grow
             elif idle:
                 self.columns[kind] = min(MOST_COLUMNS, size * GROWTH)
