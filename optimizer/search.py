@@ -25,11 +25,9 @@ from .matrix import Matrix
 from .model import Aim, Model
 
 NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
-FIRST_SERVICE_COLUMNS = 4000  # and within one service, at first
-GROWTH = 4  # a service's areas grow this many times over when a round at their size brings little
-MOST_COLUMNS = 16_000  # the largest: England's sub-MIPs this size took from under a second to a minute
+MOST_COLUMNS = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
 SUB_MIP_SECONDS = 10.0  # for NEIGHBOURHOOD_COLUMNS; twice as long for an area 4 times the size
-IDLE_GAIN = 0.01  # a round closing less of the gap to the bound than this is not worth another at its size
+IDLE_GAIN = 0.01  # a round closing less of the gap to the bound than this is not worth another
 
 
 def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -51,14 +49,14 @@ class NeighbourhoodSearch:
     """Improves a plan area by area; holds the data that every area's sub-MIP shares."""
 
     def __init__(self, model: Model, matrix: Matrix, aim: Aim, backend: Callable, gap: float, log: Path,
-                 alive: np.ndarray, grow: bool = True):
+                 alive: np.ndarray, wide: bool = True):
         self.matrix, self.aim, self.backend, self.gap, self.log = matrix, aim, backend, gap, log
         self.alive = alive  # decisions still worth considering; the rest stay at 0
         self.model = model
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
         self.proven = False  # did the last step's solver prove its area's best?
-        self.grow = grow  # False: areas keep their first size, and a service is done with at its first idle round
+        self.wide = wide  # False: every area is NEIGHBOURHOOD_COLUMNS, and a service is done at its first idle round
         self.cols, self.councils = column_councils(model)
         self.n_councils = len(model.inputs.councils)
         self.distance = council_distances(model)
@@ -119,18 +117,19 @@ class NeighbourhoodSearch:
         return better if self.aim.cost @ better < self.aim.cost @ x - self.aim.tie * 0.5 else None
 
     def improve(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float) -> np.ndarray:
-        """Improve x area by area until it meets ``bound`` (within the gap), areas of the largest
-        size bring nothing, or the deadline passes.
+        """Improve x area by area until it meets ``bound`` (within the gap), every kind of area is
+        done with, or the deadline passes.
 
         A round of areas of every service comes first, once (it mends what the tiling did across
-        services); then wider areas of one service at a time (services are tied together only
-        through each council's target), the service the plan falls furthest short of the LP in
-        first, except that with growth a service one area can free whole goes before those it
-        cannot. Each round starts where the LP solution ``lp`` says the plan loses most. A service
-        whose round closes little of the gap has its areas grown, up to MOST_COLUMNS: a region whose
-        groups of four do not come out even can only be re-formed whole (England's central services:
-        freeing 124 councils around County Durham at once gained £20 m a year where areas of 1,000
-        options had stalled), while other services still gain at the first size.
+        services); then areas of one service at a time (services are tied together only through
+        each council's target), the service the plan falls furthest short of the LP in first, except
+        that with wide areas a service one area frees whole goes before those it cannot. Each round
+        starts where the LP solution ``lp`` says the plan loses most. With wide areas, a service
+        too large to free whole gets areas of MOST_COLUMNS options: a region whose groups of four do
+        not come out even can only be re-formed whole (England's central services: freeing 124
+        councils around County Durham at once gained £20 m a year where areas of 1,000 options had
+        stalled). A service is done with when a round closes little of the gap, or when it was freed
+        whole and the solver proved the result.
         """
         while not self._close(x, bound) and time.perf_counter() < deadline:
             kinds = [k for k in [None, *self._short_services(x, lp)] if k not in self.finished]
@@ -144,18 +143,13 @@ class NeighbourhoodSearch:
                 self.finished.add(kind)  # once, even if cut short: the services' own rounds go on from it
                 continue
             if time.perf_counter() >= deadline:
-                break  # a round cut short says nothing of its size
-            # without growth, a round is worth another while it gains at all
-            idle = not improved or (self.grow and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
-            whole = size >= self._decisions(kind)
-            if whole and self.proven:
-                # the service's best given the rest; another try would only confirm it (England: five
-                # such confirmations took 25 s, while central services, furthest short, waited)
+                break  # a round cut short says nothing
+            # with wide areas, a round is worth another only while it closes enough of the gap
+            idle = not improved or (self.wide and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
+            # a service freed whole and proven is at its best given the rest: another round would
+            # only confirm it (England: five such took 25 s while central services, furthest short, waited)
+            if idle or (size >= self._decisions(kind) and self.proven):
                 self.finished.add(kind)
-            elif idle and (not self.grow or size >= min(MOST_COLUMNS, self._decisions(kind))):
-                self.finished.add(kind)  # of one service: when its areas cannot grow
-            elif idle:
-                self.columns[kind] = min(MOST_COLUMNS, size * GROWTH)
         return x
 
     def _decisions(self, service: int) -> int:
@@ -163,28 +157,29 @@ class NeighbourhoodSearch:
         return int((self.alive & (self.service_of == service)).sum())
 
     def _first_size(self, service: int | None) -> int:
-        """Areas of every service stay small; with growth, a service that fits in the largest area
-        is freed whole at once (one sub-MIP settles it given the rest), the others start wider."""
-        if not self.grow or service is None:
+        """Areas of every service stay small; with wide areas, a service that fits in the largest
+        is freed whole at once (one sub-MIP settles it given the rest), the others in areas of the
+        largest size (England's central services: areas of 4,000 options gained nothing in 100 s,
+        where the first of 16,000 around the right council gained £2.6 m a year in 5 s)."""
+        if not self.wide or service is None:
             return NEIGHBOURHOOD_COLUMNS
-        whole = self._decisions(service)
-        return whole if whole <= MOST_COLUMNS else FIRST_SERVICE_COLUMNS
+        return min(self._decisions(service), MOST_COLUMNS)
 
     def _short_services(self, x: np.ndarray, lp: np.ndarray) -> list[int]:
         """The services where the plan falls short of the LP, the furthest short first; with
-        growth, those one area frees whole come before the rest (England: seven services settled
+        wide areas, those one area frees whole come before the rest (England: seven services settled
         in 40 s for £27 m a year, where areas of central services alone take minutes)."""
         decision = self.service_of >= 0
         loss = np.bincount(self.service_of[decision], weights=(self.aim.cost * (x - lp))[decision],
                            minlength=self.n_services)
         short = [int(s) for s in np.argsort(-loss, kind="stable") if loss[s] > self.aim.tie]
-        return sorted(short, key=lambda s: self.grow and self._decisions(s) > MOST_COLUMNS)
+        return sorted(short, key=lambda s: self.wide and self._decisions(s) > MOST_COLUMNS)
 
     def _round(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float,
                service: int | None) -> tuple[np.ndarray, bool]:
         """One pass of areas of one kind over the councils where the plan falls short of the LP,
         the furthest short first."""
-        improved = False
+        improved, tried = False, set()
         looked = np.zeros(self.n_councils, dtype=bool)
         excess = self.excess(x, lp)
         for seed in np.argsort(-excess, kind="stable"):
@@ -195,11 +190,17 @@ class NeighbourhoodSearch:
             if self._close(x, bound) or time.perf_counter() >= deadline:
                 break
             area, free = self.area(seed, service)
+            key = np.packbits(free).tobytes()
+            if key in tried:  # neighbouring seeds often free the same options: nothing new around this plan
+                looked[seed] = True
+                continue
+            tried.add(key)
             seconds = SUB_MIP_SECONDS * (self.columns.get(service, NEIGHBOURHOOD_COLUMNS) / NEIGHBOURHOOD_COLUMNS) ** 0.5
             better = self.step(x, free, min(seconds, deadline - time.perf_counter()))
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:
                 x, improved = better, True
+                tried.clear()
             if len(area) == self.n_councils:
                 break  # the area was everyone: another seed would free the same decisions
         return x, improved

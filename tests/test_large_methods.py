@@ -169,14 +169,14 @@ def test_shortfall_columns_are_shares_of_the_target():
 
 
 def west_midlands_search(monkeypatch, most_columns: int):
-    """The net-benefit search on the West Midlands, with areas growing up to ``most_columns``; a
+    """The net-benefit search on the West Midlands, with wide areas of up to ``most_columns``; a
     plan sharing nothing; and every saving at once (no plan, but ahead of it everywhere)."""
     monkeypatch.setattr(search, "MOST_COLUMNS", most_columns)
     model = west_midlands_model()
     aim = model.aims[-1]
     alive = np.ones(model.matrix.n_cols, dtype=bool)
     finder = search.NeighbourhoodSearch(model, model.matrix, aim, solvers.BACKENDS["highs"], 1e-4,
-                                        Path("/dev/null"), alive, grow=True)
+                                        Path("/dev/null"), alive, wide=True)
     nothing_shared = model.complete(model.matrix.lower)
     ahead = np.zeros(model.matrix.n_cols)
     ahead[: model.n_decisions] = aim.cost[: model.n_decisions] < 0
@@ -184,13 +184,13 @@ def west_midlands_search(monkeypatch, most_columns: int):
 
 
 def test_services_one_area_frees_whole_come_first_and_whole(monkeypatch):
-    """With growth, a service whose decisions fit in the largest area is freed whole at once, and
+    """With wide areas, a service whose decisions fit in the largest area is freed whole at once, and
     such services are visited before those that need many areas, each kind by its loss."""
     _, _, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
     sizes = {s: finder._decisions(s) for s in range(finder.n_services)}
     assert min(sizes.values()) <= 300 < max(sizes.values())
     for s, size in sizes.items():
-        assert finder._first_size(s) == (size if size <= 300 else search.FIRST_SERVICE_COLUMNS)
+        assert finder._first_size(s) == min(size, 300)
     assert finder._first_size(None) == search.NEIGHBOURHOOD_COLUMNS
     order = finder._short_services(nothing_shared, ahead)
     fits = [sizes[s] <= 300 for s in order]
@@ -208,3 +208,46 @@ def test_a_round_whose_area_holds_the_whole_service_solves_it_once(monkeypatch):
     assert len(steps) == 1 and improved
     assert steps[0][finder.service_of == service].all()
     assert aim.cost @ x < aim.cost @ nothing_shared
+
+
+def recorded_steps(monkeypatch, finder) -> list[tuple[np.ndarray, bool]]:
+    """Every area the search solves: (its free columns, whether the plan improved)."""
+    steps = []
+    real_step = finder.step
+
+    def step(x, free, seconds):
+        better = real_step(x, free, seconds)
+        steps.append((free.copy(), better is not None))
+        return better
+
+    monkeypatch.setattr(finder, "step", step)
+    return steps
+
+
+def test_a_service_freed_whole_and_proven_is_not_solved_again(monkeypatch):
+    _, aim, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
+    monkeypatch.setattr(search, "IDLE_GAIN", 0.0)  # any gain would earn a service another round
+    steps = recorded_steps(monkeypatch, finder)
+    x = finder.improve(nothing_shared, ahead, -np.inf, time.perf_counter() + 120)
+    assert aim.cost @ x < aim.cost @ nothing_shared
+    gained = []
+    for s in range(finder.n_services):
+        if finder._decisions(s) <= 300:  # freed whole by its own rounds, and each proven at once
+            whole = [improved for free, improved in steps if free[finder.service_of == s].all()]
+            assert len(whole) == 1 and s in finder.finished
+            gained += whole
+    assert any(gained)  # once even where the round gained, which alone would have earned another
+
+
+def test_a_round_never_solves_the_same_area_twice_around_the_same_plan(monkeypatch):
+    # areas of 100 options around neighbouring seeds often coincide on the West Midlands
+    _, _, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 100)
+    steps = recorded_steps(monkeypatch, finder)
+    for service in range(finder.n_services):
+        finder.columns[service] = finder._first_size(service)
+        finder._round(nothing_shared, ahead, -np.inf, time.perf_counter() + 120, service)
+    seen: set[bytes] = set()
+    for free, improved in steps:
+        assert free.tobytes() not in seen
+        seen = set() if improved else seen | {free.tobytes()}
+    assert len(steps) > finder.n_services
