@@ -56,7 +56,7 @@ SEARCH_FROM_COLUMNS = 2 * NEIGHBOURHOOD_COLUMNS  # smaller problems go to the so
 PROVABLE_COLUMNS = 100_000  # a MIP over more did not leave its root in the time (England: 472,789)
 REDUCED_COST_SLACK = 1e-6  # relative; reduced costs are only as exact as the LP's tolerances
 CUT_ROUNDS = 8  # LPs re-solved with the rounding cuts the last one broke, at most
-CUT_SHARE = 0.25  # of the time left, for them
+CUT_SHARE = 0.4  # of the time left, for them
 
 
 @dataclass(frozen=True)
