@@ -99,7 +99,7 @@ class NeighbourhoodSearch:
 
     def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
         """The best plan that changes only ``free`` columns, or None if it is no better than x."""
-        sub = self.matrix.restrict(free, x)
+        sub, self.proven = self.matrix.restrict(free, x), False
         if sub is None or not free.any():
             return None
         cost = self.aim.cost[free]

@@ -236,7 +236,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     run.say(f"first plan {_figure(aim, aim.value(plan))}")
     search = None
     if not run.close(aim.cost @ plan, lowest) and int(alive.sum()) > SEARCH_FROM_COLUMNS:
-        # wider and wider areas only where no proof is in reach; otherwise the proof needs a good plan soon
+        # wide areas only where no proof is in reach; otherwise the proof needs a good plan soon
         search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=int(alive.sum()) > PROVABLE_COLUMNS)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
