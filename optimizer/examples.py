@@ -129,7 +129,8 @@ def build_tri_borough():
                 for row in result.tables["Councils"]]
     services = [row for row in result.tables["Services"] if row["service"] in TRI_BOROUGH_SERVICES]
     tables = {"Councils": councils, "Services": services, "Sharing": _tri_borough_curve(), "Settings": []}
-    sources = [row for row in result.sources if row["topic"] not in ("sharing curve", "front-line saving")]
+    sources = [row for row in result.sources
+               if row["topic"] not in ("sharing curve", "front-line saving", "time limit")]  # its own, and 60 s
     sources += [
         {"topic": "sharing curve", "figure": "3 boroughs: central services 10 %, children's social care 4 %, cultural "
          "5 % (sharing all three saves ~£41.0 m a year on 2023-24 costs); 2 boroughs: 3/4 of that; no distance limit "

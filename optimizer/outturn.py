@@ -109,6 +109,9 @@ class ServiceLine:
 #: Set-up costs repay in this many years of saving (LGA 2012: within two years in every case studied;
 #: South Oxfordshire & Vale of White Horse: £1.79 m up front for £5.69 m over five years = 1.6 years).
 PAYBACK_YEARS = 2.0
+#: Solve time limit written into imported workbooks: all of England is proven in 100-108 s on two
+#: cores, past the 60 s default, and a run stops as soon as its plan is proven.
+IMPORT_TIME_LIMIT_S = 120
 
 #: Share of a service's cost that is duplicated overhead (management, specialist and support posts)
 #: which a partnership needs only once. With n partners each member keeps 1/n of it, so it saves
@@ -201,6 +204,10 @@ SOURCES: list[dict[str, str]] = [
      "source": "Assumption: schools' ring-fenced grant; adult social care treated as ring-fenced"},
     {"topic": "excluded lines", "figure": "Police (601) and fire and rescue (602) are not council services: left out",
      "source": "Assumption"},
+    {"topic": "time limit", "figure": f"time_limit_s = {IMPORT_TIME_LIMIT_S} s (the default is 60 s); a run stops as "
+     "soon as its plan is proven, so smaller imports finish sooner",
+     "source": "Measured: all of England (2023-24, 304 councils, 479,332 candidate partnerships) proven optimal in "
+     "100-108 s on two cores (python -m optimizer.bench)"},
 ]
 
 
@@ -613,7 +620,7 @@ def build_tables(outturn_df: pd.DataFrame, geography_df: pd.DataFrame, regions=(
         "Councils": council_rows,
         "Services": service_rows,
         "Sharing": sharing_rows({row["service"] for row in service_rows}),
-        "Settings": [],  # every setting at its default
+        "Settings": [{"setting": "time_limit_s", "value": IMPORT_TIME_LIMIT_S}],  # the rest at their defaults
     }
     return ImportResult(tables, _sources(outturn_df, chosen), warnings)
 

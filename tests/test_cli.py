@@ -11,7 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from optimizer.outturn import IMPORT_TIME_LIMIT_S
 from optimizer.schema import normalise
+from optimizer.validate import load_workbook_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["template", "validate", "run", "import-outturn"]
@@ -261,6 +263,9 @@ def test_import_outturn_builds_a_valid_workbook(tmp_path):
     assert consolidate("validate", output).returncode == 0
     councils = sheet_values(output, "Councils")
     assert len(councils) == 30 and all(row[3] == 0.02 for row in councils)  # Savings target (%)
+    # the time England needs to be proven, stated with its reason; read back as the run's limit
+    assert load_workbook_inputs(output).inputs.settings.time_limit_s == IMPORT_TIME_LIMIT_S > 60
+    assert any(row[0] == "time limit" and "England" in row[2] for row in sheet_values(output, "Sources"))
     again = consolidate("import-outturn", ROOT / "data" / "revenue_outturn_rsx_2023-24.csv",
                         "--geography", ROOT / "data" / "uk_local_authorities.csv", "--region", "West Midlands",
                         "-o", output)
