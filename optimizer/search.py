@@ -27,6 +27,7 @@ from .model import Aim, Model
 NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
 MOST_COLUMNS = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
 SUB_MIP_SECONDS = 10.0  # for NEIGHBOURHOOD_COLUMNS; twice as long for an area 4 times the size
+AREA_MIP_SECONDS = 8.0  # but no area longer: England's hardest area of 16,000 options held its MIP to the deadline
 IDLE_GAIN = 0.01  # a round closing less of the gap to the bound than this is not worth another
 
 
@@ -195,7 +196,8 @@ class NeighbourhoodSearch:
                 looked[seed] = True
                 continue
             tried.add(key)
-            seconds = SUB_MIP_SECONDS * (self.columns.get(service, NEIGHBOURHOOD_COLUMNS) / NEIGHBOURHOOD_COLUMNS) ** 0.5
+            columns = self.columns.get(service, NEIGHBOURHOOD_COLUMNS)
+            seconds = min(AREA_MIP_SECONDS, SUB_MIP_SECONDS * (columns / NEIGHBOURHOOD_COLUMNS) ** 0.5)
             better = self.step(x, free, min(seconds, deadline - time.perf_counter()))
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:
