@@ -96,14 +96,17 @@ def cliques(adjacent: np.ndarray, size: int) -> np.ndarray:
     return found
 
 
+def _member_figures(terms, cost: np.ndarray, fte: np.ndarray) -> tuple[list, list, list]:
+    """Each member's (saving, one-off cost, staff reduction) under a curve row, from arrays of the
+    members' annual cost and FTE (one group, or a row per group), as nested lists of floats."""
+    return (terms.saving_pct * cost).tolist(), (terms.one_off_pct * cost).tolist(), (terms.staff_pct * fte).tolist()
+
+
 def _curve_figures(inputs: Inputs, service: str, members: Sequence[str]):
-    terms = inputs.terms[(service, len(members))]
     rows = [inputs.service_row[(c, service)] for c in members]
-    return (
-        tuple(terms.saving_pct * r.annual_cost for r in rows),
-        tuple(terms.one_off_pct * r.annual_cost for r in rows),
-        tuple(terms.staff_pct * r.fte for r in rows),
-    )
+    figures = _member_figures(inputs.terms[(service, len(members))], np.array([r.annual_cost for r in rows]),
+                              np.array([r.fte for r in rows]))
+    return tuple(tuple(f) for f in figures)
 
 
 def _shares(total: float, costs: Sequence[float]) -> tuple[float, ...]:
@@ -159,16 +162,10 @@ def curve_partnerships(inputs: Inputs, service: str) -> Iterator[Partnership]:
         if curve_service != service or size > len(members):
             continue
         groups = cliques(_compatibility(inputs, members, terms.max_distance_km, service), size)
-        # each member's figures as _curve_figures gives them, for every group at once
-        figures = zip(
-            groups.tolist(),
-            (terms.saving_pct * cost[groups]).tolist(),
-            (terms.one_off_pct * cost[groups]).tolist(),
-            (terms.staff_pct * fte[groups]).tolist(),
-        )
-        for group, saving, one_off, staff in figures:
+        for group, saving, one_off, staff in zip(groups.tolist(), *_member_figures(terms, cost[groups], fte[groups])):
             if pays_back(math.fsum(one_off), math.fsum(saving), limit):
-                yield Partnership(service, tuple(members[i] for i in group), tuple(saving), tuple(one_off), tuple(staff))
+                named = tuple(members[i] for i in group)
+                yield Partnership(service, named, tuple(saving), tuple(one_off), tuple(staff))
 
 
 def enumerate_candidates(inputs: Inputs) -> Candidates:

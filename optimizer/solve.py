@@ -219,10 +219,10 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     used = matrix.integer & (lp.x > 1e-6)
     if start is not None:
         used |= matrix.integer & (start > 0.5)
-    large = int(alive.sum()) > SEARCH_FROM_COLUMNS
-    # where the tiling runs, the quick MIP is cut short: England's net benefit over the LP's 1,630
-    # columns took 12 s to prove a plan 2 % worse than the tiling's
-    quick_limit = min(run.left(QUICK_SHARE), QUICK_PER_LP_SECOND * max(1.0, lp_seconds)) if large else run.left(QUICK_SHARE)
+    large = int(alive.sum()) > SEARCH_FROM_COLUMNS  # the tiling and the search run
+    quick_limit = run.left(QUICK_SHARE)
+    if large:  # England's net benefit over the LP's 1,630 columns took 12 s to prove a plan 2 % worse than the tiling's
+        quick_limit = min(quick_limit, QUICK_PER_LP_SECOND * max(1.0, lp_seconds))
     try:
         quick = run.solve(used, start, limit=quick_limit)
     except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
@@ -235,9 +235,10 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         return judge(aim, final, lowest, began, gap), final.x, alive, matrix
     run.say(f"first plan {_figure(aim, aim.value(plan))}")
     search = None
-    if not run.close(aim.cost @ plan, lowest) and int(alive.sum()) > SEARCH_FROM_COLUMNS:
+    if not run.close(aim.cost @ plan, lowest) and large:
         # wide areas only where no proof is in reach; otherwise the proof needs a good plan soon
-        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=int(alive.sum()) > PROVABLE_COLUMNS)
+        wide = int(alive.sum()) > PROVABLE_COLUMNS
+        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=wide)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome("optimal", plan, lowest)

@@ -75,7 +75,7 @@ class ExactCover:
             self.live[found] = False
             killed.append(found)
         killed = np.concatenate(killed) if killed else np.array([option])  # on no item: only itself
-        self.live[killed] = False
+        self.live[option] = False  # the loop killed the rest
         np.subtract.at(self.count, self.item_rows[killed].ravel(), 1)
         self.covered[items] = True
         return killed, items
