@@ -1,5 +1,5 @@
 """``python -m optimizer`` is the ``consolidate`` command."""
 
-from .cli import main
+from optimizer.cli import main
 
 main()

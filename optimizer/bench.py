@@ -29,13 +29,13 @@ CASES = {
 
 def load_case(case: str, target_pct: float):
     """The case's validated inputs (imported regions go through a real workbook, as a user's would)."""
-    from .validate import load_workbook_inputs
+    from optimizer.workbook.validate import load_workbook_inputs
 
     spec = CASES[case]
     if not spec.startswith("import:"):
         return load_workbook_inputs(ROOT / spec).inputs
-    from .outturn import build_tables, read_geography, read_outturn
-    from .template import write_input_workbook
+    from optimizer.importers.outturn import build_tables, read_geography, read_outturn
+    from optimizer.workbook.template import write_input_workbook
 
     region = spec.removeprefix("import:")
     result = build_tables(read_outturn(DATA / "revenue_outturn_rsx_2023-24.csv"),
@@ -49,9 +49,9 @@ def load_case(case: str, target_pct: float):
 
 def measure(case: str, solver: str, time_limit: float, target_pct: float) -> dict:
     """Our pipeline, stage by stage."""
-    from .candidates import enumerate_candidates
-    from .model import build_model
-    from .solve import solve_model
+    from optimizer.model.build import build_model
+    from optimizer.model.candidates import enumerate_candidates
+    from optimizer.solve.driver import solve_model
 
     inputs = load_case(case, target_pct)
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
@@ -81,7 +81,7 @@ def naive(case: str, time_limit: float, target_pct: float) -> dict:
     """
     import pulp
 
-    from .candidates import distances_km, payback_years
+    from optimizer.model.candidates import distances_km, payback_years
 
     inputs = load_case(case, target_pct)
     began = time.perf_counter()

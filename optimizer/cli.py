@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .files import OutputError, check_output_path
-from .inputs import InputError, Problem
-from .xlsx_package import UnsafeXmlParser
+from optimizer import __version__
+from optimizer.excel.files import OutputError, check_output_path
+from optimizer.workbook.inputs import InputError, Problem
+from optimizer.workbook.package import UnsafeXmlParser
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 EXIT_FOR_STATUS = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_PLAN}
@@ -39,7 +39,7 @@ def fail(code: int, message: str) -> None:
 
 def load(path: Path):
     """Read and check a workbook, or list every problem and exit 2."""
-    from .validate import load_workbook_inputs
+    from optimizer.workbook.validate import load_workbook_inputs
 
     try:
         loaded = load_workbook_inputs(path)
@@ -68,7 +68,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Replace PATH if it exists already.")
 def template(path: Path, force: bool) -> None:
     """Write a blank input workbook to PATH: every sheet and column, a guide, and one example row per sheet."""
-    from .template import write_template
+    from optimizer.workbook.template import write_template
 
     try:
         write_template(path, force=force)
@@ -135,9 +135,11 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     except OutputError as error:
         fail(EXIT_INPUT, str(error))
     inputs = load(input_path)
-    from .pipeline import optimise  # the solvers load only for a workbook worth solving
-    from .report import write_plan
-    from .solve import SolverError
+    from optimizer.pipeline import (
+        optimise,  # the solvers load only for a workbook worth solving
+    )
+    from optimizer.report.workbook import write_plan
+    from optimizer.solve.driver import SolverError
 
     settings = inputs.settings.override(solver=solver, time_limit_s=time_limit, mip_gap=gap, targets=targets)
     inputs = inputs.with_settings(settings)
@@ -174,8 +176,8 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
 @click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
 def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, output, force) -> None:
     """Build an input workbook from the official revenue-outturn summary (RSX) CSV."""
-    from .outturn import build_tables, read_geography, read_outturn
-    from .template import write_input_workbook
+    from optimizer.importers.outturn import build_tables, read_geography, read_outturn
+    from optimizer.workbook.template import write_input_workbook
 
     try:
         check_output_path(output, force=force, inputs=[outturn_csv, geography_csv])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .candidates import enumerate_candidates
-from .diagnose import diagnose
-from .inputs import Inputs
-from .model import build_model
-from .plan import Plan, make_plan
-from .solve import Solution, solve_model
+from optimizer.model.build import build_model
+from optimizer.model.candidates import enumerate_candidates
+from optimizer.plan import Plan, make_plan
+from optimizer.solve.diagnose import diagnose
+from optimizer.solve.driver import Solution, solve_model
+from optimizer.workbook.inputs import Inputs
 
 Progress = Callable[[str], None]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .candidates import Candidates, payback_years
-from .inputs import Inputs
-from .solve import Solution, StageResult
+from optimizer.model.candidates import Candidates, payback_years
+from optimizer.solve.driver import Solution, StageResult
+from optimizer.workbook.inputs import Inputs
 
 MET = 0.01  # a target is met when the shortfall is within a penny (float noise, not money)
 

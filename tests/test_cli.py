@@ -11,11 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from optimizer.outturn import IMPORT_TIME_LIMIT_S
-from optimizer.schema import normalise
-from optimizer.validate import load_workbook_inputs
+from optimizer.importers.outturn import IMPORT_TIME_LIMIT_S
+from optimizer.workbook.schema import normalise
+from optimizer.workbook.validate import load_workbook_inputs
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["template", "validate", "run", "import-outturn"]
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from optimizer import schema
 from optimizer.cli import cli
+from optimizer.workbook import schema
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
 
@@ -44,7 +43,7 @@ def test_every_command_is_documented():
 
 def test_every_summary_metric_is_documented():
     from optimizer.plan import Plan
-    from optimizer.inputs import Inputs
+    from optimizer.workbook.inputs import Inputs
 
     for metric in Plan(Inputs((), ()), "optimal", 0.0, "highs", 0.0).summary():
         assert f"`{metric}`" in README, metric

@@ -10,16 +10,24 @@ import time
 import openpyxl
 import pytest
 
-if __package__:        # collected as tests.test_reference (tests/ is a package)
-    from .instances import (COLUMNS, canonical_name, features, random_instance, read_workbook,
-                            validate_instance, write_workbook)
-    from .reference import (MONEY_TIE, Evaluation, brute_force, candidate_partnerships, evaluate, haversine_km,
-                            reduction_options)
-else:                  # collected with tests/ itself on sys.path
-    from instances import (COLUMNS, canonical_name, features, random_instance, read_workbook,
-                           validate_instance, write_workbook)
-    from reference import (MONEY_TIE, Evaluation, brute_force, candidate_partnerships, evaluate, haversine_km,
-                           reduction_options)
+from tests.support.instances import (
+    COLUMNS,
+    canonical_name,
+    features,
+    random_instance,
+    read_workbook,
+    validate_instance,
+    write_workbook,
+)
+from tests.support.reference import (
+    MONEY_TIE,
+    Evaluation,
+    brute_force,
+    candidate_partnerships,
+    evaluate,
+    haversine_km,
+    reduction_options,
+)
 
 LONDON, MANCHESTER = (51.5074, -0.1278), (53.4808, -2.2426)     # about 262 km apart
 

@@ -1,0 +1,1 @@
+"""Writing Excel files: the XlsxWriter helpers every written workbook uses, and atomic saving."""

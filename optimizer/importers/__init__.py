@@ -1,0 +1,1 @@
+"""Input workbooks built from public data: the official revenue outturn, and the shipped examples."""

@@ -1,0 +1,495 @@
+"""The mixed-integer model of SPEC.md section 2, as a set-packing problem over enumerated candidates.
+
+One 0/1 column per candidate partnership and per reduction option, and a shortfall column per
+targeted council (soft targets), measured as the share of its target not met; each (council,
+service) is covered at most once. Set packing over enumerated groups is far tighter than assigning
+councils to hosts (SOLVER-NOTES.md: 15-32 % gaps for the hub form where this form solves), and
+because each member's saving depends only on the group's size, a group's figures are plain
+coefficients.
+
+The matrix is built in bulk with numpy from flat arrays of memberships: England's 480,000
+candidates and 3.6 million non-zeros take about a second, where one PuLP object per variable and
+per term took 18 s. ``to_pulp`` gives the same model as a PuLP problem (CBC is run through it).
+
+Each ``define_*`` function adds one family of rows, in order. The three aims of the lexicographic
+order are kept as separate cost vectors; ``optimizer.solve.driver`` optimises them in turn.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pulp
+
+from optimizer.model.candidates import Candidates
+from optimizer.model.matrix import Matrix
+from optimizer.workbook.inputs import Inputs
+
+# Two plans tie on an aim when they differ by at most this much (SPEC.md section 2).
+TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0, "saving": 1.0}  # saving: diagnosis only
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Aim:
+    """One aim of the lexicographic order, as a cost per column to minimise."""
+
+    name: str
+    cost: np.ndarray
+    sign: int = 1  # the aim's own value is sign × cost·x (net benefit is maximised)
+
+    @property
+    def tie(self) -> float:
+        return TIE[self.name]
+
+    def value(self, x: np.ndarray) -> float:
+        """The aim's own value (net benefit positive) in plan x."""
+        return self.sign * float(self.cost @ x)
+
+
+@dataclass(frozen=True)
+class Memberships:
+    """One entry per (column, council) a decision touches: partnership members and reductions."""
+
+    col: np.ndarray
+    council: np.ndarray  # index into inputs.councils
+    service: np.ndarray  # index into Model.services
+    saving: np.ndarray  # £ a year
+    staff: np.ndarray  # FTE removed
+    one_off: np.ndarray  # £ once
+
+
+@dataclass
+class Model:
+    inputs: Inputs
+    candidates: Candidates
+    services: list[str]
+    members: Memberships
+    n_partnerships: int
+    n_reductions: int
+    shortfall_council: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    aims: list[Aim] = field(default_factory=list)
+    matrix: Matrix | None = None
+    row_council: np.ndarray | None = None  # the council each row concerns alone; -1 for rows across councils
+    _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council) until the matrix is made
+
+    @property
+    def n_decisions(self) -> int:
+        return self.n_partnerships + self.n_reductions
+
+    @property
+    def n_cols(self) -> int:
+        return self.n_decisions + len(self.shortfall_council)
+
+    def shortfall_col(self, k: int) -> int:
+        return self.n_decisions + k
+
+    def add_row(self, cols, values, lower: float = -INF, upper: float = INF, council: int = -1) -> None:
+        self._rows.append((np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=np.float64), lower, upper,
+                           council))
+
+    def add_rows(self, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper,
+                 council_of_key=lambda key: -1) -> np.ndarray:
+        """One row per distinct key (in key order) over the entries holding it; returns the keys."""
+        order = np.argsort(keys, kind="stable")
+        keys, cols, values = keys[order], cols[order], values[order]
+        distinct, first = np.unique(keys, return_index=True)
+        bounds_low = np.broadcast_to(np.asarray(lower, dtype=float), distinct.shape)
+        bounds_up = np.broadcast_to(np.asarray(upper, dtype=float), distinct.shape)
+        for i, (a, b) in enumerate(zip(first, list(first[1:]) + [len(keys)])):
+            self.add_row(cols[a:b], values[a:b], bounds_low[i], bounds_up[i], int(council_of_key(distinct[i])))
+        return distinct
+
+    @cached_property
+    def entries_of(self) -> list[np.ndarray]:
+        """For each council, the positions of its entries in ``members``."""
+        order = np.argsort(self.members.council, kind="stable")
+        edges = np.searchsorted(self.members.council[order], np.arange(len(self.inputs.councils) + 1))
+        return [order[a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+    def saving(self, x: np.ndarray) -> np.ndarray:
+        """Each council's annual saving in plan x."""
+        m = self.members
+        return np.bincount(m.council, weights=m.saving * x[m.col], minlength=len(self.inputs.councils))
+
+    @cached_property
+    def targets(self) -> np.ndarray:
+        """Each council's savings target in £ (0 without one)."""
+        return np.array([c.target or 0.0 for c in self.inputs.councils])
+
+    def shortfall(self, x: np.ndarray) -> np.ndarray:
+        """Each council's shortfall against its target in plan x."""
+        return np.maximum(0.0, self.targets - self.saving(x))
+
+    def shortfall_floor(self, alive: np.ndarray) -> np.ndarray:
+        """A lower bound on every column: a council's shortfall share is at least what is left when
+        each of its services goes to the ``alive`` decision that saves it most (no plan saves more;
+        decisions are 0)."""
+        m, n_services = self.members, len(self.services)
+        usable = alive[m.col]
+        most = np.zeros(len(self.inputs.councils) * n_services)
+        np.maximum.at(most, m.council[usable] * n_services + m.service[usable], m.saving[usable])
+        most_saving = most.reshape(len(self.inputs.councils), n_services).sum(axis=1)
+        short = self.shortfall_council
+        floor = np.zeros(self.n_cols)
+        floor[self.n_decisions :] = np.maximum(0.0, self.targets[short] - most_saving[short]) / self.targets[short]
+        return floor
+
+    def complete(self, decisions: np.ndarray) -> np.ndarray:
+        """A whole plan: the decisions given, each shortfall the least the targets allow."""
+        x = np.zeros(self.n_cols)
+        x[: self.n_decisions] = decisions[: self.n_decisions]
+        short = self.shortfall_council
+        x[self.n_decisions :] = self.shortfall(x)[short] / self.targets[short]
+        return x
+
+
+def memberships(inputs: Inputs, candidates: Candidates, services: list[str]) -> Memberships:
+    """The entries of every partnership's members, then of every reduction, read into flat arrays
+    in one pass each (England: 1.8 million entries in 0.6 s, where appending to lists took 1.0 s)."""
+    council = {c.name: i for i, c in enumerate(inputs.councils)}
+    service = {name: i for i, name in enumerate(services)}
+    groups, options = candidates.partnerships, candidates.reductions
+    sizes = np.fromiter((len(g.members) for g in groups), dtype=np.int64, count=len(groups))
+    total = int(sizes.sum())
+
+    def per_member(field: str, index: dict[str, int] | None = None) -> np.ndarray:
+        values = itertools.chain.from_iterable(getattr(g, field) for g in groups)
+        if index is not None:
+            values = map(index.__getitem__, values)
+        return np.fromiter(values, dtype=np.float64 if index is None else np.int32, count=total)
+
+    rows = [inputs.service_row[(o.council, o.service)] for o in options]
+    return Memberships(
+        np.concatenate([np.repeat(np.arange(len(groups), dtype=np.int32), sizes),
+                        np.arange(len(groups), len(groups) + len(options), dtype=np.int32)]),
+        np.concatenate([per_member("members", council),
+                        np.array([council[o.council] for o in options], dtype=np.int32)]),
+        np.concatenate([np.repeat(np.array([service[g.service] for g in groups], dtype=np.int32), sizes),
+                        np.array([service[o.service] for o in options], dtype=np.int32)]),
+        np.concatenate([per_member("saving"), [o.reduction_pct * r.annual_cost for o, r in zip(options, rows)]]),
+        np.concatenate([per_member("staff"), [o.reduction_pct * r.fte for o, r in zip(options, rows)]]),
+        np.concatenate([per_member("one_off"), [o.one_off_cost for o in options]]),
+    )
+
+
+def define_columns(model: Model) -> None:
+    """A shortfall column for each targeted council when targets are soft (decisions come first).
+
+    A shortfall is the share of the council's target not met, not pounds: a column of pounds (to
+    2e7) whose coefficient in its scaled target row is 1e-7 defeats HiGHS's tolerances. England's
+    children's social care, re-optimised with the rest held, was declared infeasible by HiGHS's
+    presolve although the plan in hand met every row; with shares it finds £20 m a year more.
+    """
+    if model.inputs.settings.targets == "soft":
+        model.shortfall_council = np.array(
+            [k for k, c in enumerate(model.inputs.councils) if c.target], dtype=np.int32
+        )
+
+
+def define_coverage(model: Model) -> None:
+    """Each (council, service) is in at most one chosen partnership or one chosen reduction.
+
+    A row even for a lone option: a variable in no row gets its bounds written to CBC's MPS file
+    without a column, which CBC rejects.
+    """
+    m = model.members
+    n = len(model.services)
+    model.add_rows(m.council.astype(np.int64) * n + m.service, m.col, np.ones(len(m.col)), -INF, 1, lambda key: key // n)
+
+
+def define_staff_caps(model: Model) -> None:
+    """Staff removed from a council stays within its ``max_staff_reduction_pct`` of its FTE."""
+    m = model.members
+    for k, council in enumerate(model.inputs.councils):
+        if council.max_staff_reduction_pct is None:
+            continue
+        mine = model.entries_of[k]
+        cap = council.max_staff_reduction_pct * model.inputs.council_fte[council.name]
+        if np.maximum(m.staff[mine], 0).sum() > cap:  # a cap no plan can reach needs no row
+            model.add_row(m.col[mine], m.staff[mine], -INF, cap, k)
+
+
+def define_shared_service_caps(model: Model) -> None:
+    """At most ``max_shared_services`` of a council's services go into partnerships."""
+    m = model.members
+    for k, council in enumerate(model.inputs.councils):
+        cap = council.max_shared_services
+        if cap is None:
+            continue
+        mine = model.entries_of[k]
+        mine = mine[m.col[mine] < model.n_partnerships]
+        if len(np.unique(m.service[mine])) > cap:  # a cap no plan can reach needs no row
+            model.add_row(m.col[mine], np.ones(len(mine)), -INF, cap, k)
+
+
+def one_off_cost(model: Model) -> np.ndarray:
+    """Each column's one-off cost."""
+    m = model.members
+    return np.bincount(m.col, weights=m.one_off, minlength=model.n_cols)
+
+
+def define_investment_budget(model: Model) -> None:
+    budget = model.inputs.settings.investment_budget
+    if budget is not None:
+        cost = one_off_cost(model)
+        model.add_row(np.flatnonzero(cost), cost[cost != 0], -INF, budget)
+
+
+def _most_councils_used(weights: Sequence[int], sizes: Sequence[int], caps: Sequence[int], councils: int) -> int:
+    """max sum(weights[i] * n[i]) over whole n with sum(sizes[i] * n[i]) <= councils and n[i] <= caps[i]."""
+    best = np.full(councils + 1, -np.inf)  # best[w]: the most weight with exactly w councils in partnerships
+    best[0] = 0
+    for weight, size, cap in zip(weights, sizes, caps):
+        improved = best.copy()
+        for n in range(1, min(cap, councils // size) + 1):
+            improved[n * size :] = np.maximum(improved[n * size :], best[: councils + 1 - n * size] + n * weight)
+        best = improved
+    return int(best.max())
+
+
+MIN_CUT_STRENGTH = 0.02  # a cut must be this much tighter than the LP; weaker ones cost rows for nothing
+
+
+def _fractional_most(weights: Sequence[int], sizes: Sequence[int], members: Sequence[int], councils: int) -> float:
+    """What the LP relaxation allows for a.n: fill the councils greedily, best weight per council first."""
+    room, total = float(councils), 0.0
+    for weight, size, m in sorted(zip(weights, sizes, members), key=lambda t: -t[0] / t[1]):
+        n = min(m / size, room / size)
+        total, room = total + weight * n, room - n * size
+    return total
+
+
+def partnership_count_cuts(sizes: Sequence[int], members: Sequence[int], councils: int, max_coefficient: int = 3):
+    """Valid rows ``sum(a[k] * (partnerships of size k)) <= b`` for one service.
+
+    A service's partnerships never share a council, so the numbers n[k] of partnerships of each size
+    satisfy sum(k * n[k]) <= councils and n[k] <= members[k] // k (members[k]: councils in any size-k
+    group). The LP relaxation ignores that n is whole: 30 councils sit "in 7.5 groups of four". Each
+    small whole vector ``a`` gives the row a.n <= max over whole n of a.n, computed exactly here;
+    rows already implied by the per-size bounds (or multiples of another row), and rows less than
+    MIN_CUT_STRENGTH tighter than the LP relaxation (304 councils are exactly 76 groups of four), are
+    left out.
+    """
+    caps = [m // k for k, m in zip(sizes, members)]
+    cuts = []
+    for a in itertools.product(range(max_coefficient + 1), repeat=len(sizes)):
+        if not any(a) or math.gcd(*a) != 1:
+            continue
+        single = [i for i, x in enumerate(a) if x]
+        if len(single) == 1:  # a per-size bound; the LP already has it when k divides members[k]
+            i = single[0]
+            if a[i] == 1 and caps[i] < (1 - MIN_CUT_STRENGTH) * members[i] / sizes[i]:
+                cuts.append((a, caps[i]))
+            continue
+        b = _most_councils_used(a, sizes, caps, councils)
+        if b < sum(x * cap for x, cap in zip(a, caps)) and b < (1 - MIN_CUT_STRENGTH) * _fractional_most(
+            a, sizes, members, councils
+        ):
+            cuts.append((a, b))
+    return cuts
+
+
+def partnership_components(col: np.ndarray, node: np.ndarray) -> np.ndarray:
+    """For entries (column, node) with each column's entries side by side, the smallest node
+    connected to each entry's node through columns: the connected components, found by passing
+    the smallest label along columns until nothing changes."""
+    label = np.arange(int(node.max(initial=-1)) + 1)
+    first = np.flatnonzero(np.r_[True, np.diff(col) != 0])
+    span = np.diff(np.r_[first, len(col)])
+    while True:
+        smallest = np.repeat(np.minimum.reduceat(label[node], first), span) if len(col) else label[node]
+        before = label.copy()
+        np.minimum.at(label, node, smallest)
+        label = label[label]  # jump along chains of labels
+        if np.array_equal(label, before):
+            return label[node]
+
+
+def define_partnership_count_cuts(model: Model) -> None:
+    """Rounding cuts on how many partnerships of each size an area can have (see partnership_count_cuts).
+
+    The cuts are made for each connected area of a service (councils linked by its candidate
+    partnerships): no partnership crosses two areas, so each area's councils bound its own counts.
+    Eight councils within 25 km of each other are "in 2 2/3 groups of three" in the LP, but hold
+    two; nationally the LP bound of net benefit was a percent above the best plan for this reason.
+    Without them HiGHS left West Midlands' central services at a 0.4 % gap after 120 s; with them it
+    proves the optimum in seconds. They remove no whole plan, only fractional ones.
+    """
+    col, council, node = _partnership_entries(model)
+    area = partnership_components(col, node)
+    for cols, values, most in _count_cuts_by_area(col, council, area, model.n_partnerships):
+        model.add_row(cols, values, -INF, most)
+
+
+def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = 1e-6) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The rounding cuts (``partnership_count_cuts``) an LP solution x breaks, as (columns, values,
+    upper bound) rows.
+
+    A service's cuts hold for any set of councils, counting only the partnerships wholly inside it:
+    a plan's partnerships inside never share a council. Where x blends partnerships, the councils
+    they link are such a set, and x often fills it "in 2 1/4 groups of four" (nine councils of the
+    North East). These cuts raised England's net-benefit LP bound from £9,130.6 m to £9,121.3 m
+    over six rounds; the connected areas of ``define_partnership_count_cuts`` span whole regions,
+    where such fractions vanish in the total.
+    """
+    col, council, node = _partnership_entries(model)
+    blended = (x[col] > tolerance) & (x[col] < 1 - tolerance)
+    if not blended.any():
+        return []
+    # each (service, council) labelled by the set of councils it shares blended partnerships with
+    label = np.full(int(node.max()) + 1, -1, dtype=np.int64)
+    label[node[blended]] = partnership_components(col[blended], node[blended])
+    first = np.flatnonzero(np.r_[True, np.diff(col) != 0])
+    lowest = np.minimum.reduceat(label[node], first)
+    highest = np.maximum.reduceat(label[node], first)
+    inside = np.repeat((lowest == highest) & (lowest >= 0), np.diff(np.r_[first, len(col)]))
+    cuts = _count_cuts_by_area(col[inside], council[inside], label[node[inside]], model.n_partnerships)
+    return [(cols, values, most) for cols, values, most in cuts if values @ x[cols] > most + tolerance]
+
+
+def _partnership_entries(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The partnerships' (column, council) entries, each column's side by side, and each entry's
+    (service, council) as one number: the nodes a service's partnerships link."""
+    m = model.members
+    part = m.col < model.n_partnerships
+    col, council = m.col[part], m.council[part]
+    return col, council, m.service[part].astype(np.int64) * len(model.inputs.councils) + council
+
+
+def _count_cuts_by_area(col: np.ndarray, council: np.ndarray, area: np.ndarray,
+                        n_partnerships: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The rows of ``partnership_count_cuts`` for each area, from the (column, council) entries of
+    the partnerships wholly inside it (``area``: each entry's area)."""
+    size = np.bincount(col, minlength=n_partnerships)
+    order = np.argsort(area, kind="stable")
+    edges = np.flatnonzero(np.r_[True, np.diff(area[order]) != 0, True])
+    rows = []
+    for first, last in zip(edges[:-1], edges[1:]):
+        entries = order[first:last]
+        cols = np.unique(col[entries])
+        entry_size = size[col[entries]]
+        sizes = sorted(set(entry_size.tolist()))
+        if len(sizes) > 4:
+            continue  # 4^sizes candidate rows: too many for what they bring
+        councils = len(np.unique(council[entries]))
+        counts = [len(np.unique(council[entries][entry_size == k])) for k in sizes]
+        for a, b in partnership_count_cuts(sizes, counts, councils):
+            weight = np.zeros(max(sizes) + 1)
+            weight[sizes] = a
+            values = weight[size[cols]]
+            rows.append((cols[values > 0], values[values > 0], float(b)))
+    return rows
+
+
+def define_targets(model: Model) -> None:
+    """saving[c] + target[c] × shortfall share[c] >= target[c]; with hard targets there is no
+    shortfall to take up."""
+    m = model.members
+    targets = model.targets
+    mine = targets[m.council] > 0
+    short = model.shortfall_council
+    keys = np.concatenate([m.council[mine], short])
+    cols = np.concatenate([m.col[mine], model.n_decisions + np.arange(len(short), dtype=np.int32)])
+    values = np.concatenate([m.saving[mine], targets[short]])
+    targeted = np.flatnonzero(targets > 0)
+    # a targeted council with nothing to share or reduce still gets its row (hard targets: infeasible)
+    for k in np.setdiff1d(targeted, keys):
+        model.add_row([], [], targets[k], INF, k)
+    model.add_rows(keys, cols, values, targets[np.unique(keys)], INF, lambda key: key)
+
+
+def define_aims(model: Model) -> None:
+    """Least shortfall, then least impact, then greatest net benefit; aims that cannot vary are left out."""
+    n = model.n_cols
+    if len(model.shortfall_council):
+        cost = np.zeros(n)
+        cost[model.n_decisions :] = model.targets[model.shortfall_council]  # £ per share of the target
+        model.aims.append(Aim("shortfall", cost))
+    impact = np.zeros(n)
+    impact[model.n_partnerships : model.n_decisions] = [r.impact for r in model.candidates.reductions]
+    if impact.any():
+        model.aims.append(Aim("impact", impact))
+    m = model.members
+    horizon = model.inputs.settings.horizon_years
+    benefit = np.bincount(m.col, weights=horizon * m.saving, minlength=n) - one_off_cost(model)
+    model.aims.append(Aim("net_benefit", -benefit, sign=-1))
+
+
+def define_matrix(model: Model) -> None:
+    """The rows gathered by the definitions above, as one matrix, and each column's bounds."""
+    rows = model._rows
+    lengths = [len(cols) for cols, *_ in rows]
+    lower = np.zeros(model.n_cols)
+    lower[: model.n_partnerships] = [1.0 if g.required else 0.0 for g in model.candidates.partnerships]
+    upper = np.ones(model.n_cols)
+    upper[model.n_decisions :] = INF
+    integer = np.zeros(model.n_cols, dtype=bool)
+    integer[: model.n_decisions] = True
+    model.matrix = Matrix(
+        np.repeat(np.arange(len(rows), dtype=np.int32), lengths),
+        np.concatenate([cols for cols, *_ in rows]) if rows else np.zeros(0, dtype=np.int32),
+        np.concatenate([values for _, values, *_ in rows]) if rows else np.zeros(0),
+        np.array([r[2] for r in rows], dtype=np.float64),
+        np.array([r[3] for r in rows], dtype=np.float64),
+        lower,
+        upper,
+        integer,
+    ).normalised()
+    model.row_council = np.array([r[4] for r in rows], dtype=np.int64)
+    model._rows = []
+
+
+DEFINITIONS = (
+    define_columns,
+    define_coverage,
+    define_staff_caps,
+    define_shared_service_caps,
+    define_investment_budget,
+    define_partnership_count_cuts,
+    define_targets,
+    define_aims,
+    define_matrix,
+)
+
+
+def build_model(inputs: Inputs, candidates: Candidates) -> Model:
+    services = list(dict.fromkeys([g.service for g in candidates.partnerships] + [r.service for r in candidates.reductions]))
+    model = Model(
+        inputs, candidates, services, memberships(inputs, candidates, services),
+        len(candidates.partnerships), len(candidates.reductions),
+    )
+    for define in DEFINITIONS:
+        define(model)
+    return model
+
+
+def to_pulp(matrix: Matrix, cost: np.ndarray, name: str = "shared_services") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The same program as a PuLP problem, columns named by index (``x12``): PuLP rewrites characters
+    such as ``-`` and ``&`` in names, so names built from councils or services could collide."""
+    problem = pulp.LpProblem(name, pulp.LpMinimize)
+    variables = [
+        problem.add_variable(
+            f"x{j}", lo, None if math.isinf(up) else up, cat=pulp.LpInteger if whole else pulp.LpContinuous
+        )
+        for j, (lo, up, whole) in enumerate(zip(matrix.lower.tolist(), matrix.upper.tolist(), matrix.integer.tolist()))
+    ]
+    problem.setObjective(pulp.LpAffineExpression([(variables[j], c) for j, c in enumerate(cost.tolist()) if c]))
+    start, cols, values = matrix.csr
+    for i in range(matrix.n_rows):
+        a, b = start[i], start[i + 1]
+        expression = pulp.LpAffineExpression([(variables[j], v) for j, v in zip(cols[a:b].tolist(), values[a:b].tolist())])
+        lo, up = matrix.row_lower[i], matrix.row_upper[i]
+        if lo == up:
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintEQ, rhs=lo), f"c{i}")
+            continue
+        if math.isfinite(lo):
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintGE, rhs=lo), f"c{i}")
+        if math.isfinite(up):
+            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, rhs=up), f"u{i}")
+    return problem, variables

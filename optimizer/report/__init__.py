@@ -1,0 +1,1 @@
+"""The plan workbook: every sheet, with live formulas a reviewer can follow."""

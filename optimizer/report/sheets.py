@@ -1,0 +1,400 @@
+"""The plan workbook's context sheets: Assumptions, Why infeasible, Charts, Run info, and the Summary's words.
+
+``report.py`` writes the figures; this module writes what a reviewer needs to trust and change them.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from dataclasses import asdict, replace
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+import pulp
+import xlsxwriter
+
+from optimizer import __version__
+from optimizer.excel.book import (
+    NOTE,
+    TITLE,
+    Book,
+    Column,
+    Formula,
+    Grid,
+    Typed,
+    print_setup,
+    put,
+    set_widths,
+    shared_widths,
+    sum_where,
+    write_table,
+)
+from optimizer.plan import Plan
+from optimizer.workbook import schema
+from optimizer.workbook.inputs import Inputs
+
+if TYPE_CHECKING:
+    from optimizer.report.workbook import MemberRow
+
+ASSUMPTIONS, DIAGNOSIS, CHARTS, RUN_INFO = "Assumptions", "Why infeasible", "Charts", "Run info"
+SHEET_WIDTH = 8  # columns a merged note spans on Assumptions and Charts
+
+ASSUMPTION_NOTES = (
+    "The partnerships and reductions are the optimiser's choice and stay as chosen here. Edit a yellow cell "
+    "below and every saving, cost and total of this plan recalculates, but the choice is not made again: for "
+    "that, change the input workbook and run consolidate again.",
+    "Sharing curve: the input's savings curve, one row per service and partnership size. Each Membership row "
+    "takes its saving, one-off and staff rates from the row for its service and number of partners. A staff "
+    "rate left blank in the input takes the saving rate (its cell is a formula); a blank one-off rate is 0.",
+    "Listed partnerships: the input's Partnerships sheet. Where a group gives its own annual saving, one-off "
+    "cost or staff reduction, Membership shares that figure among its members in proportion to annual cost "
+    "(equally if they all cost nothing) instead of using the curve; a blank figure takes the curve's.",
+    "Settings used, after any command-line override: horizon_years turns annual savings into the Summary's "
+    "net_benefit; the caps and limits shaped the choice and are shown for the record.",
+)
+SETTINGS_COLUMNS = (Column("setting"), Column("value", left=True), Column("meaning", wrap=True))
+# Cells a reviewer may change to see the plan recompute: shaded as inputs.
+EDITABLE_COLUMNS = {"value", "saving_pct", "one_off_pct", "staff_reduction_pct", "annual_saving", "one_off_cost",
+                    "staff_reduction_fte"}
+CURVE_COLUMNS = (
+    Column("service"), Column("partners", "int"), Column("saving_pct", "rate"), Column("one_off_pct", "rate"),
+    Column("staff_reduction_pct", "rate"), Column("max_distance_km", "fte"), Column("partnerships_in_plan", "int"),
+)
+LISTED_COLUMNS = (
+    Column("partnership"), Column("service"), Column("councils", wrap=True), Column("status"),
+    Column("annual_saving", "money"), Column("one_off_cost", "money"), Column("staff_reduction_fte", "fte"),
+    Column("in_plan"),
+)
+SETTING_KINDS = {"horizon_years": "years", "investment_budget": "money", "max_payback_years": "years",
+                 "time_limit_s": "seconds", "mip_gap": "gap"}
+DIAGNOSIS_COLUMNS = (
+    Column("subject", width=30, wrap=True), Column("finding", width=80, wrap=True), Column("target", "money"),
+    Column("most_achievable", "money"), Column("shortfall", "money"),
+)
+SERVICE_COLUMNS = (Column("service", width=30), Column("from_sharing", "money"), Column("from_reductions", "money"),
+                   Column("total_saving", "money"))
+RUN_COLUMNS = (Column("item"), Column("value", wrap=True, left=True))
+AIM_COLUMNS = (Column("aim"), Column("termination", left=True), Column("value", "impact"),
+               Column("bound", "impact"), Column("gap", "gap"), Column("seconds", "seconds"))
+LOG_COLUMNS = (Column("line", "int", left=True), Column("solver_log", wrap=True))
+AIM_WORDS = {"shortfall": "total shortfall", "impact": "total impact", "net_benefit": "net benefit"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Assumptions
+# --------------------------------------------------------------------------------------------------
+
+
+def assumption_grids(inputs: Inputs) -> tuple[Grid, Grid, Grid]:
+    """Settings, Sharing curve and Listed partnerships, stacked under the notes, each under its title."""
+    settings = Grid(ASSUMPTIONS, SETTINGS_COLUMNS, len(ASSUMPTION_NOTES) + 3, len(schema.SETTINGS_LIST))
+    curve = Grid(ASSUMPTIONS, CURVE_COLUMNS, settings.end + 2, len(inputs.sharing))
+    listed = Grid(ASSUMPTIONS, LISTED_COLUMNS, max(curve.end, curve.top + 2) + 2, len(inputs.partnerships))
+    return settings, curve, listed
+
+
+def settings_rows(inputs: Inputs) -> list[list[Any]]:
+    used = asdict(inputs.settings)
+    rows = []
+    for setting in schema.SETTINGS_LIST:
+        value = used.get(setting.name)
+        look = Typed(value, SETTING_KINDS.get(setting.name, "text"))
+        rows.append([setting.name, look, setting.description])
+    return rows
+
+
+def curve_rows(inputs: Inputs, curve: Grid, members: list[MemberRow]) -> list[list[Any]]:
+    used = {}
+    for m in members:
+        used.setdefault(m.curve, set()).add(m.label)
+    rows = []
+    for i, terms in enumerate(inputs.sharing):
+        # A blank staff rate means "the saving rate": a formula, so editing the saving rate moves both.
+        staff = terms.staff_reduction_pct
+        staff = Formula(curve.here("saving_pct", i), terms.saving_pct) if staff is None else staff
+        rows.append([terms.service, terms.partners, terms.saving_pct, terms.one_off_pct, staff,
+                     terms.max_distance_km, len(used.get(i, ()))])
+    return rows
+
+
+def listed_rows(plan: Plan) -> list[list[Any]]:
+    chosen = {(p.service, frozenset(p.councils)) for p in plan.partnerships}
+    return [
+        [p.name, p.service, "; ".join(p.councils), p.status, p.annual_saving, p.one_off_cost, p.staff_reduction_fte,
+         "yes" if (p.service, frozenset(p.councils)) in chosen else "no"]
+        for p in plan.inputs.partnerships
+    ]
+
+
+def assumptions_sheet(book: Book, plan: Plan, settings: Grid, curve: Grid, listed: Grid, members) -> None:
+    sheet = book.workbook.add_worksheet(ASSUMPTIONS)
+    put(book, sheet, 0, 0, "Assumptions behind the plan", **TITLE)
+    tables = [
+        (settings, "Settings used", settings_rows(plan.inputs)),
+        (curve, "Sharing curve", curve_rows(plan.inputs, curve, members)),
+        (listed, "Listed partnerships", listed_rows(plan)),
+    ]
+    widths = shared_widths([(grid.columns, rows) for grid, _, rows in tables])
+    widths[2] = 45  # column C holds the settings' meanings and the listed groups' councils, wrapped
+    for grid, title, rows in tables:
+        put(book, sheet, grid.top - 1, 0, title, bold=True, font_size=12)
+        columns = [replace(c, editable=c.name in EDITABLE_COLUMNS) for c in grid.columns]
+        write_table(book, sheet, grid.top, columns, rows, name=title.title().replace(" ", ""), widths=widths)
+    set_widths(sheet, widths)
+    horizon = next(i for i, s in enumerate(schema.SETTINGS_LIST) if s.name == "horizon_years")
+    book.workbook.define_name("horizon_years", f"={settings.at('value', horizon)}")  # Summary's net_benefit uses it
+    merged_notes(book, sheet, 1, ASSUMPTION_NOTES, widths)
+    print_setup(sheet, header_rows=None)
+
+
+def merged_notes(book: Book, sheet, first_row: int, notes, widths) -> None:
+    """Notes across the sheet's first columns, wrapped: long text must not set the printed page's width."""
+    look = book.format(**NOTE, text_wrap=True, valign="top")
+    span = sum(widths[:SHEET_WIDTH]) or 100
+    for row, note in enumerate(notes, start=first_row):
+        sheet.merge_range(row, 0, row, SHEET_WIDTH - 1, note, look)
+        sheet.set_row(row, 15 * math.ceil(len(note) * 1.1 / span))  # merged cells do not grow by themselves
+
+
+# --------------------------------------------------------------------------------------------------
+# Why infeasible
+# --------------------------------------------------------------------------------------------------
+
+
+def diagnosis_sheet(book: Book, plan: Plan) -> None:
+    grid = Grid(DIAGNOSIS, DIAGNOSIS_COLUMNS, 0, len(plan.diagnosis))
+    rows = []
+    for i, d in enumerate(plan.diagnosis):
+        target, most = grid.here("target", i), grid.here("most_achievable", i)
+        shortfall = Formula(f'IF(AND(ISNUMBER({target}),ISNUMBER({most})),MAX(0,{target}-{most}),"")',
+                            "" if d.shortfall is None else d.shortfall)
+        rows.append([d.subject, d.finding, d.target, d.most_achievable, shortfall])
+    sheet = book.workbook.add_worksheet(DIAGNOSIS)
+    set_widths(sheet, write_table(book, sheet, grid.top, grid.columns, rows, name="WhyInfeasible"))
+    sheet.freeze_panes(1, 1)
+    print_setup(sheet)
+
+
+# --------------------------------------------------------------------------------------------------
+# Charts: savings against target by council, and savings by service
+# --------------------------------------------------------------------------------------------------
+
+
+def services_by_saving(plan: Plan) -> list[str]:
+    """Every service of the input, the biggest saving first: the chart reads as a ranking."""
+    saving = {s.service: 0.0 for s in plan.inputs.services}
+    for p in plan.partnerships:
+        saving[p.service] += p.annual_saving
+    for r in plan.reductions:
+        saving[r.service] += r.annual_saving
+    return sorted(saving, key=lambda name: (-round(saving[name], 2), name))
+
+
+def service_rows(plan: Plan, services: Grid, membership: Grid, reductions: Grid) -> list[list[Any]]:
+    names = services_by_saving(plan)
+    rows = []
+    for i, name in enumerate(names):
+        key = services.here("service", i)
+        shared = math.fsum(s for p in plan.partnerships if p.service == name for _, s, _, _ in p.members)
+        reduced = math.fsum(r.annual_saving for r in plan.reductions if r.service == name)
+        rows.append([
+            name,
+            Formula(sum_where(membership.span("service"), key, membership.span("annual_saving")), shared),
+            Formula(sum_where(reductions.span("service"), key, reductions.span("annual_saving")), reduced),
+            Formula(f"{services.here('from_sharing', i)}+{services.here('from_reductions', i)}", shared + reduced),
+        ])
+    return rows
+
+
+def money_axis(largest: float) -> str:
+    return '£#,##0.0,,"m"' if largest >= 1e6 else "£#,##0"
+
+
+def add_saving_series(chart, grid: Grid, names: str, columns: tuple[str, str], prefix: str, gap: int) -> None:
+    """The two stacked series every saving chart shows: from sharing (blue), from reductions (orange)."""
+    for column, title, colour in zip(columns, ("from sharing", "from reductions"), ("#4472C4", "#ED7D31")):
+        chart.add_series({"name": prefix + title, "categories": names, "values": grid.span(column),
+                          "fill": {"color": colour}, "gap": gap})
+
+
+def council_chart(book: Book, plan: Plan, councils: Grid):
+    """Stacked columns of each council's saving (sharing, reductions) with its target as a marker."""
+    chart = book.workbook.add_chart({"type": "column", "subtype": "stacked"})
+    names = councils.span("council")
+    add_saving_series(chart, councils, names, ("saving_from_sharing", "saving_from_reductions"), "saving ", 40)
+    target = book.workbook.add_chart({"type": "line"})
+    target.add_series({"name": "target", "categories": names, "values": councils.span("target"),
+                       "line": {"none": True},
+                       "marker": {"type": "diamond", "size": 8, "fill": {"color": "#C00000"},
+                                  "border": {"color": "#C00000"}}})
+    chart.combine(target)
+    largest = max([c.total_saving for c in plan.councils] + [c.target or 0 for c in plan.councils] + [0])
+    chart.set_title({"name": "Annual saving against target, by council", "name_font": {"size": 12}})
+    chart.set_y_axis({"num_format": money_axis(largest), "major_gridlines": {"visible": True,
+                                                                             "line": {"color": "#D9D9D9"}}})
+    chart.set_x_axis({"num_font": {"rotation": -45, "size": 8}})
+    chart.set_legend({"position": "top"})
+    chart.set_size({"width": max(760, 34 * len(plan.councils) + 160), "height": 440})
+    return chart
+
+
+def service_chart(book: Book, services: Grid, largest: float):
+    chart = book.workbook.add_chart({"type": "bar", "subtype": "stacked"})
+    names = services.span("service")
+    add_saving_series(chart, services, names, ("from_sharing", "from_reductions"), "", 50)
+    chart.set_title({"name": "Annual saving by service", "name_font": {"size": 12}})
+    chart.set_x_axis({"num_format": money_axis(largest), "major_gridlines": {"visible": True,
+                                                                             "line": {"color": "#D9D9D9"}}})
+    # first service at the top, and the value axis still below the bars
+    chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 9}})
+    chart.set_legend({"position": "top"})
+    chart.set_size({"width": 620, "height": max(300, 26 * services.count + 120)})
+    return chart
+
+
+def charts_sheet(book: Book, plan: Plan, councils: Grid, membership: Grid, reductions: Grid) -> None:
+    sheet = book.workbook.add_worksheet(CHARTS)
+    put(book, sheet, 0, 0, "Annual savings by service and by council", **TITLE)
+    put(book, sheet, 1, 0, "The charts follow the live totals: edit a rate on Assumptions and they move.", **NOTE)
+    services = Grid(CHARTS, SERVICE_COLUMNS, 3, len(services_by_saving(plan)))
+    rows = service_rows(plan, services, membership, reductions)
+    set_widths(sheet, write_table(book, sheet, services.top, services.columns, rows, name="SavingsByService"))
+    largest = max([0.0] + [row[-1].cached for row in rows])
+    sheet.insert_chart(services.top, 5, service_chart(book, services, largest))
+    below = max(services.end, services.top + math.ceil((26 * services.count + 120) / 20)) + 2
+    sheet.insert_chart(below, 0, council_chart(book, plan, councils))
+    print_setup(sheet, header_rows=None)
+    sheet.fit_to_pages(1, 1)  # a page of charts, never a chart cut in two
+
+
+# --------------------------------------------------------------------------------------------------
+# Run info
+# --------------------------------------------------------------------------------------------------
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def run_rows(plan: Plan) -> list[list[Any]]:
+    inputs = plan.inputs
+    rows: list[list[Any]] = [
+        ["input_file", inputs.source_name], ["input_sha256", inputs.source_sha256],
+        ["status", plan.status], ["gap", Typed(plan.gap, "gap")], ["solver", plan.solver],
+        ["solve_seconds", Typed(round(plan.solve_seconds, 3), "seconds")],
+        ["candidate_partnerships", Typed(plan.candidate_count, "int")],
+        ["optimiser_version", __version__], ["pulp_version", pulp.__version__],
+        ["highspy_version", package_version("highspy")],
+        ["xlsxwriter_version", xlsxwriter.__version__], ["python_version", platform.python_version()],
+    ]
+    for name, value in asdict(inputs.settings).items():
+        rows.append([f"setting: {name}", Typed(value, SETTING_KINDS.get(name, "text"))])
+    rows += [["note", note] for note in plan.notes]
+    return rows
+
+
+def aim_rows(plan: Plan) -> list[list[Any]]:
+    rows = []
+    for k, stage in enumerate(plan.stages, start=1):
+        kind = "impact" if stage.aim == "impact" else "money"
+        rows.append([f"{k}. {AIM_WORDS.get(stage.aim, stage.aim)}", stage.termination,
+                     Typed(stage.value, kind), Typed(stage.bound, kind), stage.gap, stage.seconds])
+    return rows
+
+
+def run_info_sheet(book: Book, plan: Plan) -> None:
+    """How the plan was made: files, versions, settings, what each aim proved, the end of the solver's log."""
+    sheet = book.workbook.add_worksheet(RUN_INFO)
+    info_rows, aims_rows = run_rows(plan), aim_rows(plan)
+    log_rows = [[n, line] for n, line in enumerate(plan.log_tail, start=1)]
+    info = Grid(RUN_INFO, RUN_COLUMNS, 0, len(info_rows))
+    aims = Grid(RUN_INFO, AIM_COLUMNS, info.end + 2, len(aims_rows))
+    log = Grid(RUN_INFO, LOG_COLUMNS, max(aims.end, aims.top + 2) + 2, len(log_rows))
+    tables = ((info, "", info_rows, "RunInfo"), (aims, "What the solver proved, aim by aim", aims_rows, "RunAims"),
+              (log, "The end of the solver's log", log_rows, "RunLog"))
+    widths = shared_widths([(grid.columns, rows) for grid, _, rows, _ in tables])
+    widths[1] = 70
+    for grid, title, rows, table in tables:
+        if title:
+            put(book, sheet, grid.top - 1, 0, title, bold=True, font_size=12)
+        write_table(book, sheet, grid.top, grid.columns, rows, name=table, widths=widths)
+    set_widths(sheet, widths)
+    sheet.freeze_panes(1, 1)
+    print_setup(sheet)
+
+
+# --------------------------------------------------------------------------------------------------
+# The Summary's words
+# --------------------------------------------------------------------------------------------------
+
+
+def aims_proven(plan: Plan) -> str:
+    words = []
+    for stage in plan.stages:
+        name = AIM_WORDS.get(stage.aim, stage.aim)
+        if stage.termination == "not_run" or not stage.has_plan:
+            words.append(f"{name} not reached")
+        else:
+            words.append(f"{name} proven" if stage.gap == 0 else f"{name} within {stage.gap:.2%} of the best")
+    return "; ".join(words)
+
+
+def status_sentence(plan: Plan) -> str:
+    settings = plan.inputs.settings
+    if plan.status == "optimal":
+        return (f"Optimal: the best plan the rules allow, proven (within the {settings.mip_gap:.2%} gap tolerance) "
+                "for each aim in turn: least shortfall against the targets, then least harm from reductions, then "
+                f"the greatest net benefit over {settings.horizon_years:g} years.")
+    if plan.stopped_early:
+        return (f"Best found, not proven best: after {plan.solve_seconds:.0f} s, well inside its "
+                f"{settings.time_limit_s:g} s time limit, the search had nothing left to try, and the problem is too "
+                f"large to prove outright. This plan is at most {plan.gap:.2%} from the best possible "
+                f"({aims_proven(plan)}); more time will not prove more, a smaller problem (one region) can.")
+    if plan.status == "feasible":
+        return (f"Best found, not proven best: the solver stopped at its {settings.time_limit_s:g} s time limit with "
+                f"this plan, which is at most {plan.gap:.2%} from the best possible ({aims_proven(plan)}). "
+                "Raise the time limit (--time-limit) to prove more.")
+    if plan.status == "infeasible":
+        why = ("See the Why infeasible sheet; first finding: "
+               f"{plan.diagnosis[0].subject}: {plan.diagnosis[0].finding}" if plan.diagnosis else
+               "Make the targets soft, or drop a required partnership, and run again.")
+        return f"Infeasible: no plan meets every hard target and required partnership. {why}"
+    return (f"No plan: the solver found none within its {settings.time_limit_s:g} s time limit. Raise the time "
+            "limit (--time-limit) and run again.")
+
+
+def plan_sentence(plan: Plan) -> str:
+    if not plan.has_plan:
+        return "There is no plan, so the sheets list no partnership or reduction."
+    if not plan.partnerships and not plan.reductions:
+        return "The best plan shares nothing and cuts nothing: no partnership or reduction improves on that."
+    services = len({p.service for p in plan.partnerships})
+    sharing = len({c for p in plan.partnerships for c in p.councils})
+    cutting = len({r.council for r in plan.reductions})
+    with_target = sum(1 for c in plan.councils if c.target is not None)
+    text = f"{count(len(plan.partnerships), 'partnership')} share {count(services, 'service')} among " \
+           f"{count(sharing, 'council')}"
+    text += (f", and {count(len(plan.reductions), 'reduction')} at {count(cutting, 'council')} cut spending as a "
+             "last resort" if plan.reductions else ", with no service cut")
+    if with_target:
+        text += f"; {plan.councils_meeting_target} of the {count(with_target, 'council')} with a target meet it"
+    return text + ". The totals are live formulas over the Membership, Reductions and Assumptions sheets."
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def summary_extras(plan: Plan) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = [
+        ("councils_with_target", sum(1 for c in plan.councils if c.target is not None)),
+        ("partnerships", len(plan.partnerships)),
+        ("reductions", len(plan.reductions)),
+        ("candidate_partnerships", plan.candidate_count),
+        ("input_file", plan.inputs.source_name),
+    ]
+    return rows + [("note", note) for note in plan.notes]

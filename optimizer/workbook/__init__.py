@@ -1,0 +1,1 @@
+"""The input workbook: its declared sheets, reading and checking it, and the blank template."""

@@ -1,0 +1,167 @@
+"""Validated inputs: what the rest of the optimiser is allowed to assume.
+
+The reader (``optimizer.workbook.validate``) turns a workbook into an :class:`Inputs` or raises
+:class:`InputError` listing every problem. Everything downstream works on these plain, immutable
+records: defaults are filled in, names are exact, numbers are in pounds and fractions, and every
+cross-sheet rule of SPEC.md section 1 already holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Literal
+
+TargetMode = Literal["soft", "hard"]
+SolverName = Literal["highs", "cbc"]
+Status = Literal["candidate", "required", "excluded"]
+
+
+@dataclass(frozen=True)
+class Council:
+    name: str
+    net_budget: float
+    target: float | None  # £ a year; None when the council set no target
+    latitude: float | None = None
+    longitude: float | None = None
+    max_staff_reduction_pct: float | None = None
+    max_shared_services: int | None = None
+
+    @property
+    def located(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service line delivered by one council (a row of ``Services``)."""
+
+    council: str
+    service: str
+    annual_cost: float
+    fte: float = 0.0
+    statutory: bool = False
+    protected: bool = False
+    shareable: bool = True
+
+
+@dataclass(frozen=True)
+class SharingTerms:
+    """One point of a service's savings curve: what a partnership of ``partners`` councils yields."""
+
+    service: str
+    partners: int
+    saving_pct: float
+    one_off_pct: float = 0.0
+    staff_reduction_pct: float | None = None  # None: same as saving_pct
+    max_distance_km: float | None = None
+
+    @property
+    def staff_pct(self) -> float:
+        return self.saving_pct if self.staff_reduction_pct is None else self.staff_reduction_pct
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """One way (level) to spend less on a council's own service."""
+
+    council: str
+    service: str
+    reduction_pct: float
+    impact: float
+    one_off_cost: float = 0.0
+    row: int = 0  # workbook row, to name the option in reports
+
+
+@dataclass(frozen=True)
+class ListedPartnership:
+    """A row of ``Partnerships``: a named group and the decision already taken about it."""
+
+    name: str
+    service: str
+    councils: tuple[str, ...]
+    status: Status
+    annual_saving: float | None = None
+    one_off_cost: float | None = None
+    staff_reduction_fte: float | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``never_together``: the two councils never share ``service`` (every service when None)."""
+
+    council_a: str
+    council_b: str
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    targets: TargetMode = "soft"
+    horizon_years: float = 5.0
+    investment_budget: float | None = None
+    max_payback_years: float | None = None
+    time_limit_s: float = 60.0
+    mip_gap: float = 1e-4
+    solver: SolverName = "highs"
+
+    def override(self, **changes) -> Settings:
+        """Command-line values win over the workbook's; None means 'not given'."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Inputs:
+    councils: tuple[Council, ...]
+    services: tuple[Service, ...]
+    sharing: tuple[SharingTerms, ...] = ()
+    reductions: tuple[Reduction, ...] = ()
+    partnerships: tuple[ListedPartnership, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    source_name: str = ""
+    source_sha256: str = ""
+
+    @cached_property
+    def council(self) -> dict[str, Council]:
+        return {c.name: c for c in self.councils}
+
+    @cached_property
+    def service_row(self) -> dict[tuple[str, str], Service]:
+        """(council, service) -> its Services row."""
+        return {(s.council, s.service): s for s in self.services}
+
+    @cached_property
+    def terms(self) -> dict[tuple[str, int], SharingTerms]:
+        """(service, partners) -> the curve's row."""
+        return {(t.service, t.partners): t for t in self.sharing}
+
+    @cached_property
+    def council_fte(self) -> dict[str, float]:
+        total = {c.name: 0.0 for c in self.councils}
+        for s in self.services:
+            total[s.council] += s.fte
+        return total
+
+    def with_settings(self, settings: Settings) -> Inputs:
+        return replace(self, settings=settings)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as ``Sheet!Cell`` (or just the sheet/file)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class InputError(Exception):
+    """The workbook (or the command line) cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem], warnings: list[Problem] = ()):
+        self.problems = list(problems)
+        self.warnings = list(warnings)  # worth knowing beside the problems: e.g. hidden rows
+        super().__init__("\n".join(map(str, self.problems)))

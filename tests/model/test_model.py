@@ -1,0 +1,113 @@
+"""Pieces of the model that can be checked on their own, exhaustively."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from optimizer.model.build import (
+    build_model,
+    partnership_count_cuts,
+    violated_count_cuts,
+)
+from optimizer.model.candidates import cliques, distances_km, enumerate_candidates
+from optimizer.workbook.validate import load_workbook_inputs
+from tests.support.instances import random_instance, write_workbook
+
+
+def whole_counts(sizes, members, councils):
+    """Every vector of partnership counts a service can really have."""
+    ranges = [range(m // k + 1) for k, m in zip(sizes, members)]
+    return [n for n in itertools.product(*ranges) if sum(k * x for k, x in zip(sizes, n)) <= councils]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_count_cuts_keep_every_whole_plan_and_are_tight(seed):
+    rng = random.Random(seed)
+    sizes = sorted(rng.sample([2, 3, 4, 5], rng.randint(1, 3)))
+    councils = rng.randint(2, 16)
+    members = [rng.randint(k, councils) if k <= councils else 0 for k in sizes]
+    counts = whole_counts(sizes, members, councils)
+    for a, b in partnership_count_cuts(sizes, members, councils):
+        values = [sum(x * n for x, n in zip(a, point)) for point in counts]
+        assert max(values) <= b, (a, b)  # valid: no real plan is cut off
+        assert max(values) == b, (a, b)  # tight: some real plan reaches it
+
+
+def test_thirty_councils_cannot_all_be_in_fours():
+    cuts = dict(partnership_count_cuts([4], [30], 30))
+    assert cuts[(1,)] == 7
+    # with threes and fours: seven fours leave no room for a three (2 n4 + n3 <= 14)
+    assert dict(partnership_count_cuts([3, 4], [30, 30], 30))[(1, 2)] == 14
+
+
+def packings(groups: dict[int, set[int]]):
+    """Every set of pairwise disjoint groups (column -> councils): a service's partnerships in any plan."""
+    def extend(chosen, used, rest):
+        yield chosen
+        for i, col in enumerate(rest):
+            if not groups[col] & used:
+                yield from extend(chosen + [col], used | groups[col], rest[i + 1 :])
+    yield from extend([], set(), sorted(groups))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_separated_count_cuts_are_broken_by_the_point_and_kept_by_every_plan(tmp_path, seed):
+    """Each cut is broken by the fractional point it was separated from, and no set of disjoint
+    partnerships of its service, the shape of every plan, breaks it."""
+    rng = random.Random(seed)
+    sheets = random_instance(rng)
+    write_workbook(sheets, tmp_path / "instance.xlsx", rng)
+    inputs = load_workbook_inputs(tmp_path / "instance.xlsx").inputs
+    model = build_model(inputs, enumerate_candidates(inputs))
+    m = model.members
+    service_of = dict(zip(m.col.tolist(), m.service.tolist()))
+    groups = {j: set(m.council[m.col == j].tolist()) for j in range(model.n_partnerships)}
+    for _ in range(5):
+        x = np.array([rng.choice([0, 0, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1]) for _ in range(model.matrix.n_cols)])
+        for cols, values, most in violated_count_cuts(model, x):
+            assert values @ x[cols] > most + 1e-6
+            service = {service_of[j] for j in cols.tolist()}
+            assert len(service) == 1
+            weight = dict(zip(cols.tolist(), values.tolist()))
+            same = {j: g for j, g in groups.items() if service_of[j] in service}
+            assert max(sum(weight.get(j, 0) for j in chosen) for chosen in packings(same)) <= most
+
+
+def test_nine_councils_blended_into_fours_give_a_cut():
+    """The North East's shape: nine councils each covered once by groups of four at a quarter."""
+    fours = [[k, (k + 1) % 9, (k + 2) % 9, (k + 3) % 9] for k in range(9)] + [[0, 2, 4, 6], [1, 3, 5, 7]]
+    col = np.repeat(np.arange(len(fours)), 4)
+    members = SimpleNamespace(col=col.astype(np.int32), council=np.concatenate(fours).astype(np.int32),
+                              service=np.zeros(len(col), dtype=np.int32))
+    model = SimpleNamespace(members=members, n_partnerships=len(fours), inputs=SimpleNamespace(councils=range(9)))
+    x = np.r_[np.full(9, 0.25), 0.0, 0.0]  # the nine rotations cover each council exactly once
+    cuts = violated_count_cuts(model, x)
+    # at most two groups of four among nine councils, the groups the point leaves at 0 included
+    assert [(cols.tolist(), values.tolist(), most) for cols, values, most in cuts] == [(list(range(11)), [1.0] * 11, 2.0)]
+
+
+def test_cliques_are_every_compatible_set_once():
+    rng = random.Random(7)
+    n = 9
+    adjacency = [[False] * n for _ in range(n)]
+    for i, j in itertools.combinations(range(n), 2):
+        adjacency[i][j] = adjacency[j][i] = rng.random() < 0.6
+    for size in (1, 2, 3, 4):
+        expected = [c for c in itertools.combinations(range(n), size)
+                    if all(adjacency[i][j] for i, j in itertools.combinations(c, 2))]
+        assert [tuple(row) for row in cliques(np.array(adjacency), size).tolist()] == expected
+
+
+def test_great_circle_distances_on_the_spec_sphere():
+    radius = 6371.0088
+    d = distances_km([52.0, 53.0, 0.0, 90.0, 0.0], [-1.5, -1.5, 10.0, 10.0, 100.0])
+    assert d[0, 1] == pytest.approx(radius * math.pi / 180)  # one degree along a meridian
+    assert d[2, 3] == pytest.approx(radius * math.pi / 2)  # equator to pole
+    assert d[2, 4] == pytest.approx(radius * math.radians(90))  # a quarter of the equator
+    assert np.allclose(d, d.T) and not d.diagonal().any()

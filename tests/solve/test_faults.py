@@ -1,0 +1,53 @@
+"""Solver faults reach the user as a message and the spec's exit code, with nothing half-written."""
+
+from __future__ import annotations
+
+import highspy
+import pulp
+import pytest
+from click.testing import CliRunner
+
+from optimizer.cli import cli
+from optimizer.solve import backends as solvers
+from optimizer.solve.backends import Outcome
+from tests.support.paths import TRI_BOROUGH
+
+
+def run(tmp_path, *args):
+    output = tmp_path / "plan.xlsx"
+    result = CliRunner().invoke(cli, ["run", str(TRI_BOROUGH), "-o", str(output), *args])
+    return result, output
+
+
+def test_cbc_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(pulp.PULP_CBC_CMD, "available", lambda self: False)
+    result, output = run(tmp_path, "--solver", "cbc")
+    assert result.exit_code == 1
+    assert "CBC is not available" in result.output and "--solver highs" in result.output
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_solver_crash(tmp_path, monkeypatch, solver):
+    def crash(self, *args, **kwargs):
+        raise pulp.PulpSolverError("the solver stopped unexpectedly")
+
+    # the real entry points: highspy's run for HiGHS, PuLP's solve for CBC
+    monkeypatch.setattr(highspy.Highs, "run", crash)
+    monkeypatch.setattr(pulp.LpProblem, "solve", crash)
+    result, output = run(tmp_path, "--solver", solver)
+    assert result.exit_code == 1
+    assert "failed" in result.output and "the solver stopped unexpectedly" in result.output
+    assert not output.exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_no_plan_within_the_time_limit_exits_4(tmp_path, monkeypatch):
+    """A solver stopped by its time limit holding no plan: status no_solution, exit 4."""
+
+    def out_of_time(matrix, cost, **_):
+        return Outcome("time_limit")
+
+    monkeypatch.setitem(solvers.BACKENDS, "highs", out_of_time)
+    result, output = run(tmp_path, "--json")
+    assert result.exit_code == 4
+    assert '"status": "no_solution"' in result.output.strip().splitlines()[-1]

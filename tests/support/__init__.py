@@ -1,0 +1,1 @@
+"""Helpers the tests share: random small instances written as real workbooks, and the exhaustive reference."""
