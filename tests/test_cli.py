@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from optimizer.importers.outturn import IMPORT_TIME_LIMIT_S
 from optimizer.workbook.schema import normalise
 from optimizer.workbook.validate import load_workbook_inputs
+from tests.support.marks import slow
 from tests.support.paths import ROOT
 
 COMMANDS = ["template", "validate", "run", "import-outturn"]
@@ -62,15 +64,23 @@ THREE_COUNCILS = {
 }
 
 
-@pytest.fixture
-def filled(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def filled_once(tmp_path_factory) -> Path:
     """template -> fill with three councils (the rest of the example rows removed) -> a valid input."""
-    path = tmp_path / "three.xlsx"
+    path = tmp_path_factory.mktemp("filled") / "three.xlsx"
     assert consolidate("template", path).returncode == 0
     for sheet, rows in THREE_COUNCILS.items():
         fill(path, sheet, rows)
     for sheet in ("Reductions", "Partnerships", "Rules"):
         fill(path, sheet, [])
+    return path
+
+
+@pytest.fixture
+def filled(filled_once, tmp_path) -> Path:
+    """A copy of the filled template of this test's own, to change or write beside."""
+    path = tmp_path / filled_once.name
+    shutil.copyfile(filled_once, path)
     return path
 
 
@@ -236,6 +246,7 @@ def on_terminal(*args) -> str:
     return b"".join(chunks).decode()
 
 
+@slow
 def test_progress_on_a_terminal_only(filled, tmp_path):
     shown = on_terminal("run", filled, "-o", tmp_path / "a.xlsx")
     assert "4 candidate partnerships" in shown and "solving aim 1 of 2: shortfall" in shown
@@ -244,6 +255,7 @@ def test_progress_on_a_terminal_only(filled, tmp_path):
     assert piped.stderr == "" and "Plan written" in piped.stdout
 
 
+@slow
 def test_shipped_example_is_optimal(tmp_path):
     """The README's first command: the West Midlands example, proven optimal."""
     done = consolidate("run", ROOT / "inputs" / "west_midlands.xlsx", "-o", tmp_path / "wm.xlsx", "--json", "--quiet")
@@ -253,6 +265,7 @@ def test_shipped_example_is_optimal(tmp_path):
     assert summary["total_annual_saving"] > 0
 
 
+@slow
 def test_import_outturn_builds_a_valid_workbook(tmp_path):
     output = tmp_path / "wm.xlsx"
     done = consolidate("import-outturn", ROOT / "data" / "revenue_outturn_rsx_2023-24.csv",
@@ -285,6 +298,7 @@ def sheet_values(path: Path, sheet: str) -> list[tuple]:
     return [row for row in rows if any(v is not None for v in row)]
 
 
+@slow
 def test_time_limit_gives_a_plan_with_its_honest_gap(tmp_path):
     """PuLP would call this 'Optimal'; the solver's own report says the plan is not proven."""
     output = tmp_path / "wm.xlsx"

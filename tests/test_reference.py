@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 
 import openpyxl
 import pytest
 
 from tests.support.instances import (
     COLUMNS,
+    MAX_PLAN_SPACE,
     canonical_name,
     features,
     random_instance,
@@ -26,6 +26,7 @@ from tests.support.reference import (
     candidate_partnerships,
     evaluate,
     haversine_km,
+    plan_space_size,
     reduction_options,
 )
 
@@ -414,19 +415,18 @@ EXPECTED_FEATURES = {
 
 
 def test_random_instances_are_valid_fast_and_cover_every_feature():
-    seen, seconds, n = set(), 0.0, 300
+    seen, n = set(), 300
     for seed in range(n):
         sh = random_instance(random.Random(seed))
         assert validate_instance(sh) == [], seed
-        started = time.perf_counter()
+        # fast by construction: few enough plans to enumerate each in well under a second
+        assert plan_space_size(sh) <= MAX_PLAN_SPACE, seed
         ref = brute_force(sh)
-        seconds += time.perf_counter() - started
         seen |= features(sh) | _outcomes(sh, ref)
         if ref.feasible:
             ev = evaluate(sh, ref.best_partnerships, ref.best_reductions)
             assert ev.feasible, (seed, ev.reason)
             assert ref.is_optimal(ev), (seed, ref.is_optimal(ev).reason)
-    assert seconds / n < 1.0
     assert EXPECTED_FEATURES - seen == set()
 
 

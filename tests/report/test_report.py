@@ -35,6 +35,8 @@ from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
 from tests.support.paths import ROOT, WEST_MIDLANDS
 
+pytestmark = pytest.mark.slow
+
 # Random instances covering listed groups with their own figures (2, 41, 44, 58, 63), zero-cost services
 # (41, 44, 63), councils without targets, reductions (23, 27) and an infeasible run (8).
 SEEDS = (2, 8, 23, 27, 41, 44, 58, 63)

@@ -19,6 +19,7 @@ from optimizer.solve.bound import area_bound, complementary_gaps
 from optimizer.solve.driver import AimSolve
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
+from tests.support.marks import sampled
 from tests.support.reference import brute_force
 
 REFERENCE_COST = {"shortfall": lambda r: r.shortfall, "impact": lambda r: r.impact,
@@ -64,7 +65,7 @@ def last_aim_instance(tmp_path, seed):
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
-@pytest.mark.parametrize("seed", range(300, 340))
+@pytest.mark.parametrize("seed", sampled(range(300, 340), fast=5))
 def test_area_bound_lies_between_the_lp_and_the_optimum(tmp_path, seed, solver):
     found = first_aim_instance(tmp_path, seed)
     if found is None:
@@ -87,7 +88,7 @@ def test_area_bound_lies_between_the_lp_and_the_optimum(tmp_path, seed, solver):
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
-@pytest.mark.parametrize("seed", range(340, 380))
+@pytest.mark.parametrize("seed", sampled(range(340, 380), fast=5))
 def test_area_bound_of_the_last_aim_with_the_earlier_ties_kept_lies_between_the_lp_and_the_optimum(
         tmp_path, seed, solver):
     """Shortfalls floored at what each council's best decisions leave, and the rows across councils
@@ -117,7 +118,7 @@ def test_area_bound_of_the_last_aim_with_the_earlier_ties_kept_lies_between_the_
     assert run.settle(lp, own, 60) - tolerance <= run.settle(lp, kept, 60) <= optimum + tolerance
 
 
-@pytest.mark.parametrize("seed", range(380, 400))
+@pytest.mark.parametrize("seed", sampled(range(380, 400), fast=5))
 def test_shortfall_floors_hold_in_the_optimal_plan_and_gaps_make_up_its_distance_from_the_lp(tmp_path, seed):
     found = last_aim_instance(tmp_path, seed)
     if found is None:

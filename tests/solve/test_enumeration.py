@@ -10,21 +10,18 @@ the optimiser's plan must be lexicographically optimal there, and every figure i
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 
 import openpyxl
 import pytest
 
-from optimizer.pipeline import optimise
 from optimizer.plan import MONEY as MONEY_METRICS
 from optimizer.report.workbook import write_plan
-from optimizer.workbook.validate import load_workbook_inputs
-from tests.support.instances import random_instance, write_workbook
-from tests.support.reference import brute_force, evaluate
+from tests.support.checks import optimum_checked
+from tests.support.marks import sampled
 
-SEEDS = range(200)
+SEEDS = sampled(range(200), fast=10)
 CLI_EVERY = 20  # every 20th instance also goes through the real command line, for --json and exit codes
 MONEY = 0.01
 
@@ -37,12 +34,6 @@ def sheet_rows(path, title) -> list[dict]:
 
 def summary_of(path) -> dict:
     return {row["metric"]: row["value"] for row in sheet_rows(path, "Summary")}
-
-
-def plan_choices(plan):
-    partnerships = [(p.service, p.councils) for p in plan.partnerships]
-    reductions = [(r.council, r.service, r.reduction_pct) for r in plan.reductions]
-    return partnerships, reductions
 
 
 def assert_figures_match(summary: dict, evaluation) -> None:
@@ -70,33 +61,6 @@ def run_cli(workbook, output, solver):
          "--json", "--quiet"],
         capture_output=True, text=True, timeout=300,
     )
-
-
-def optimum_checked(tmp_path, seed, solver):
-    """Solve random instance ``seed`` through a real workbook and check it against enumeration.
-
-    Returns (inputs, workbook, plan, evaluation), or None when the instance is rightly infeasible.
-    """
-    rng = random.Random(seed)
-    sheets = random_instance(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
-    inputs = load_workbook_inputs(workbook).inputs
-    # gap 0: prove each aim exactly (up to its £1 / 1e-6 tie), which is what the reference checks
-    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
-
-    plan = optimise(inputs)
-    reference = brute_force(sheets)
-
-    if not reference.feasible:
-        assert plan.status == "infeasible", reference.reason
-        return None
-    assert plan.status == "optimal", [str(s) for s in plan.stages]
-    evaluation = evaluate(sheets, *plan_choices(plan))
-    assert evaluation.feasible, evaluation.reason
-    verdict = reference.is_optimal(evaluation, rel_tol=inputs.settings.mip_gap)
-    assert verdict, verdict.reason
-    return inputs, workbook, plan, evaluation
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])

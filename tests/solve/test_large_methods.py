@@ -23,8 +23,9 @@ from optimizer.solve import backends as solvers
 from optimizer.solve import driver as solve
 from optimizer.solve import search
 from optimizer.workbook.validate import load_workbook_inputs
-from tests.solve.test_enumeration import optimum_checked, plan_choices
+from tests.support.checks import optimum_checked, plan_choices
 from tests.support.instances import random_instance, write_workbook
+from tests.support.marks import sampled
 from tests.support.paths import WEST_MIDLANDS
 from tests.support.reference import brute_force, evaluate
 
@@ -38,7 +39,7 @@ def large_methods_forced(monkeypatch):
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
-@pytest.mark.parametrize("seed", range(200, 260))
+@pytest.mark.parametrize("seed", sampled(range(200, 260), fast=5))
 def test_forced_search_and_pricing_find_the_enumerated_optimum(tmp_path, seed, solver, large_methods_forced):
     optimum_checked(tmp_path, seed, solver)
 

@@ -7,13 +7,13 @@ import pytest
 from optimizer.model.build import TIE
 from optimizer.pipeline import optimise
 from optimizer.plan import MONEY
-from optimizer.workbook.validate import load_workbook_inputs
-from tests.support.paths import WEST_MIDLANDS
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def plans():
-    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+def plans(west_midlands_inputs):
+    inputs = west_midlands_inputs
     return {solver: optimise(inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=300)))
             for solver in ("highs", "cbc")}
 

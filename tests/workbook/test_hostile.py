@@ -9,12 +9,13 @@ bombs, answer at once. Then: the warnings that do not stop a run, the output fil
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import subprocess
 import sys
-import time
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +33,9 @@ from optimizer.workbook import package as xlsx_package
 from optimizer.workbook import validate
 from optimizer.workbook.inputs import InputError
 from optimizer.workbook.validate import load_workbook_inputs
-from tests.workbook.test_properties import in_process
-from tests.workbook.test_validate import base, put, write
+from tests.support.commands import in_process
+from tests.support.marks import slow
+from tests.support.sheets import base, put, write
 
 FILE = "FILE"  # stands for the input's own path in expected references
 SAVE_HINT = "save it as an Excel Workbook (.xlsx)"
@@ -43,6 +45,26 @@ SAVE_HINT = "save it as an Excel Workbook (.xlsx)"
 # than take the machine down. The limit is set by the child itself: preexec_fn is unsafe with threads.
 MEMORY_CAPPED = ("import resource, runpy; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
                  "runpy.run_module('optimizer', run_name='__main__')")
+
+
+BOMB_PEAK_MIB = 64  # a refused bomb leaves at most the file's bytes and a few parsed parts in memory
+
+
+@dataclass
+class Peak:
+    mib: float = 0.0
+
+
+@contextlib.contextmanager
+def most_memory():
+    """The most memory Python held inside the block, in MiB (``tracemalloc``)."""
+    peak = Peak()
+    tracemalloc.start()
+    try:
+        yield peak
+    finally:
+        peak.mib = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
 
 
 def consolidate(*args, env=None, limit_memory=False) -> subprocess.Popen:
@@ -56,7 +78,6 @@ class Answer:
     code: int
     stdout: str
     stderr: str
-    seconds: float
 
     @property
     def problem_refs(self) -> list[str]:
@@ -64,17 +85,16 @@ class Answer:
         return [line[2:].split(": ", 1)[0] for line in self.stderr.splitlines() if line.startswith("  ")]
 
 
-def finish(process: subprocess.Popen, began: float) -> Answer:
+def finish(process: subprocess.Popen) -> Answer:
     stdout, stderr = process.communicate(timeout=300)
-    return Answer(process.returncode, stdout, stderr, time.perf_counter() - began)
+    return Answer(process.returncode, stdout, stderr)
 
 
 def validate_and_run(path: Path, output: Path, **kw) -> tuple[Answer, Answer]:
     """Both commands, side by side."""
-    began = time.perf_counter()
     checking = consolidate("validate", path, **kw)
     running = consolidate("run", path, "-o", output, "--quiet", **kw)
-    return finish(checking, began), finish(running, began)
+    return finish(checking), finish(running)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,10 +423,8 @@ def tried(tmp_path_factory) -> dict[str, Tried]:
         built[case.name] = (case, path, _snapshot(path), folder / "plans" / "plan.xlsx")
 
     def both(case: Case, path: Path, output: Path) -> tuple[Answer, Answer]:
-        began = time.perf_counter()
-        checked = finish(consolidate("validate", path, limit_memory=case.bomb), began)
-        began = time.perf_counter()
-        return checked, finish(consolidate("run", path, "-o", output, "--quiet", limit_memory=case.bomb), began)
+        checked = finish(consolidate("validate", path, limit_memory=case.bomb))
+        return checked, finish(consolidate("run", path, "-o", output, "--quiet", limit_memory=case.bomb))
 
     with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) + 1) as pool:
         running = {name: pool.submit(both, case, path, output) for name, (case, path, _, output) in built.items()}
@@ -414,6 +432,7 @@ def tried(tmp_path_factory) -> dict[str, Tried]:
                 for name, (_, path, before, output) in built.items()}
 
 
+@slow
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_workbook_is_refused_with_its_cells(case, tried):
     done = tried[case.name]
@@ -430,8 +449,6 @@ def test_bad_workbook_is_refused_with_its_cells(case, tried):
             assert named == refs, printed  # each named, in workbook order
         for words in case.says:
             assert words in answer.stderr, printed
-        if case.bomb:
-            assert answer.seconds < 30, answer.seconds  # wall clock on a busy machine; the library's time: below
     assert not done.output.parent.exists()  # nothing written, not even the folder or a temporary file
     assert _snapshot(done.path) == done.before
 
@@ -444,13 +461,13 @@ BOMBS = [case for case in CASES if case.bomb]
 
 
 @pytest.mark.parametrize("case", BOMBS, ids=[case.name for case in BOMBS])
-def test_bombs_are_refused_in_under_two_seconds(case, tmp_path):
-    """Measured in-process, on the library, so that interpreter start-up and a busy machine do not count."""
+def test_bombs_are_refused_before_they_expand(case, tmp_path):
+    """Measured in-process, on the library: refused with a few MiB in hand, where an expanded bomb
+    would hold gigabytes (memory, unlike time, does not depend on how busy the machine is)."""
     path = case.build(tmp_path)
-    began = time.perf_counter()
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(InputError) as refused, most_memory() as peak:
         load_workbook_inputs(path)
-    assert time.perf_counter() - began < 2.0
+    assert peak.mib < BOMB_PEAK_MIB, peak.mib
     assert [p.where for p in refused.value.problems] == [str(path)]
 
 
@@ -477,17 +494,16 @@ def test_defusedxml_refuses_entities_even_without_the_scan(tmp_path, monkeypatch
     path = rewritten(part, with_entities(BILLION_LAUGHS, b"lol9"))(tmp_path)
     monkeypatch.setattr(xlsx_package, "scan_parts", lambda *_: None)
     monkeypatch.setattr(xlsx_package, "_DTD", (b"\0never\0",))  # nor the check of the sheets read
-    began = time.perf_counter()
-    with pytest.raises(InputError) as refused:
+    with pytest.raises(InputError) as refused, most_memory() as peak:
         load_workbook_inputs(path)
-    assert time.perf_counter() - began < 2.0
+    assert peak.mib < BOMB_PEAK_MIB, peak.mib
     assert "declares XML entities" in refused.value.problems[0].message
 
 
 def test_no_workbook_is_read_when_defusedxml_is_off(tmp_path):
     path = write(tmp_path, base())
     env = {**os.environ, "OPENPYXL_DEFUSEDXML": "False"}
-    done = finish(consolidate("validate", path, env=env), time.perf_counter())
+    done = finish(consolidate("validate", path, env=env))
     assert done.code == 1
     assert "defusedxml" in done.stderr and "Traceback" not in done.stderr
     assert "OK" not in done.stdout
@@ -561,7 +577,7 @@ def through_linked_folder(valid: Path) -> Path:
 def test_never_writes_over_the_input_through_another_path(valid, other_name):
     before = valid.read_bytes()
     output = other_name(valid)
-    done = finish(consolidate("run", valid, "-o", output, "--force", "--quiet"), time.perf_counter())
+    done = finish(consolidate("run", valid, "-o", output, "--force", "--quiet"))
     assert done.code == 2 and "this is the input workbook" in done.stderr, done.stderr
     assert valid.read_bytes() == before
     assert not [p for p in valid.parent.iterdir() if p.name.endswith(".tmp")]
@@ -569,7 +585,7 @@ def test_never_writes_over_the_input_through_another_path(valid, other_name):
 
 def test_input_through_a_link_and_output_the_real_file(valid):
     before = valid.read_bytes()
-    done = finish(consolidate("run", link_symbolic(valid), "-o", valid, "--force", "--quiet"), time.perf_counter())
+    done = finish(consolidate("run", link_symbolic(valid), "-o", valid, "--force", "--quiet"))
     assert done.code == 2 and "this is the input workbook" in done.stderr
     assert valid.read_bytes() == before
 
@@ -579,7 +595,7 @@ def test_input_through_a_link_and_output_the_real_file(valid):
     (lambda folder: folder / "input.xlsx" / "plan.xlsx", "is a file, not a folder"),
 ])
 def test_output_that_cannot_be_a_file_is_refused_before_the_solve(valid, where, words):
-    done = finish(consolidate("run", valid, "-o", where(valid.parent), "--force", "--quiet"), time.perf_counter())
+    done = finish(consolidate("run", valid, "-o", where(valid.parent), "--force", "--quiet"))
     assert done.code == 2 and words in done.stderr and "Traceback" not in done.stderr
 
 
@@ -687,9 +703,7 @@ def test_england_scale_workbook_loads_well_within_the_limits(tmp_path):
                        for c in councils],
     }
     path = write_input_workbook(tables, tmp_path / "england.xlsx")
-    began = time.perf_counter()
-    loaded = load_workbook_inputs(path)
-    assert time.perf_counter() - began < 10
+    loaded = load_workbook_inputs(path)  # how long it takes is the benchmark's business
     assert len(loaded.inputs.services) == 320 * 12 and loaded.warnings == []
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()

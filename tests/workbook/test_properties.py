@@ -7,7 +7,6 @@ few go through a real subprocess, as a user runs it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -15,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from unittest import mock
 
 import openpyxl
 import pytest
@@ -23,8 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from optimizer import cli
 from optimizer.workbook.template import write_template
+from tests.support.commands import in_process
+
+pytestmark = pytest.mark.slow
 
 ALLOWED_EXITS = {0, 2, 3}
 NAMES = ["Northshire", "Southshire", "Eastshire", "Revenues & Benefits", "candidate", "required", "never_together"]
@@ -68,19 +68,6 @@ def edited_workbook(template: bytes, edits, folder: Path) -> Path:
     path = folder / "input.xlsx"
     book.save(path)
     return path
-
-
-def in_process(*args) -> tuple[int, str]:
-    """Run `consolidate ARGS` in this process, as the entry point does; (exit code, everything printed)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with mock.patch.object(sys, "argv", ["consolidate", *map(str, args)]), \
-            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            cli.main()
-        except SystemExit as done:
-            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    return code, out.getvalue() + err.getvalue()
 
 
 def digest(path: Path) -> str:

@@ -1,0 +1,21 @@
+"""Fixtures shared across the stages' tests. Helpers that are plain functions live in ``tests/support``."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer.workbook.inputs import Inputs
+from optimizer.workbook.validate import load_workbook_inputs
+from tests.support.paths import TRI_BOROUGH, WEST_MIDLANDS
+
+
+@pytest.fixture(scope="session")
+def west_midlands_inputs() -> Inputs:
+    """The shipped West Midlands example, read once (``Inputs`` is frozen: no test can change it)."""
+    return load_workbook_inputs(WEST_MIDLANDS).inputs
+
+
+@pytest.fixture(scope="session")
+def tri_borough_inputs() -> Inputs:
+    """The shipped tri-borough example, read once."""
+    return load_workbook_inputs(TRI_BOROUGH).inputs
