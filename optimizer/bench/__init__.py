@@ -1,0 +1,1 @@
+"""The benchmark matrix (``python -m optimizer.bench``): beside the pipeline, never imported by it."""

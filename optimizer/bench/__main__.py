@@ -1,0 +1,162 @@
+"""Benchmark: ``python -m optimizer.bench`` prints, for each case and solver, candidate count, build
+and solve times, status, gap and peak memory, with min/median/max over ``--repeats``, beside a naive
+baseline (every combination enumerated, the model written with ``+=`` and ``lpSum``, solved by CBC
+with PuLP's status trusted) where asked.
+
+``--matrix`` runs every case of ``optimizer.bench.cases.matrix()``: both years, each region and all of
+England, other targets and other assumptions. Each measurement runs in a fresh Python process, so
+peak memory is that case's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from optimizer.bench.cases import load, matrix
+
+DEFAULT_CASES = ("west_midlands", "2023-24:South East", "2023-24:England")
+
+
+def measure(case: str, solver: str, time_limit: float) -> dict:
+    """Our pipeline, stage by stage."""
+    from optimizer.model.build import build_model
+    from optimizer.model.candidates import enumerate_candidates
+    from optimizer.solve.driver import solve_model
+
+    inputs = load(case)
+    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
+    began = time.perf_counter()
+    candidates = enumerate_candidates(inputs)
+    model = build_model(inputs, candidates)
+    built = time.perf_counter()
+    solution = solve_model(model)
+    done = time.perf_counter()
+    return {
+        "candidates": len(candidates.partnerships),
+        "build_s": built - began,
+        "solve_s": done - built,
+        "status": solution.status,
+        "gap": solution.gap,
+        "objective": [s.value for s in solution.stages],
+        # enumerate + build + the first aim: the work the naive baseline does once it has the inputs
+        "first_aim_s": built - began + (solution.stages[0].seconds if solution.stages else 0.0),
+    }
+
+
+def child(args) -> None:
+    if args.solver == "naive":
+        from optimizer.bench.naive import naive
+
+        result = naive(args.case, args.time_limit * 3)
+    else:
+        result = measure(args.case, args.solver, args.time_limit)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run_one(case: str, solver: str, time_limit: float) -> dict:
+    command = [sys.executable, "-m", "optimizer.bench", "--child", "--case", case, "--solver", solver,
+               "--time-limit", str(time_limit)]
+    began = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        return {"status": f"error: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}",
+                "wall_s": wall}
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    return result
+
+
+HEADER = (f"{'case':34} {'solver':6} {'groups':>9} {'build s':>8} {'build':>6} {'solve s':>8} {'wall s':>8} "
+          f"{'status':>15} {'gap':>9} {'peak MiB':>9}")
+
+
+def row(case, solver, r) -> str:
+    def num(key, fmt):
+        return format(r[key], fmt) if isinstance(r.get(key), (int, float)) else "-"
+
+    build_share = r["build_s"] / r["wall_s"] if "build_s" in r and r.get("wall_s") else None
+    return (f"{case:34} {solver:6} {num('candidates', ','):>9} {num('build_s', '.1f'):>8} "
+            f"{(format(build_share, '.0%') if build_share is not None else '-'):>6} {num('solve_s', '.1f'):>8} "
+            f"{num('wall_s', '.1f'):>8} {r['status']:>15} {num('gap', '.4%'):>9} {num('peak_mib', ',.0f'):>9}")
+
+
+def spread(case: str, solver: str, runs: list[dict]) -> str:
+    """min/median/max of wall time and gap over the repeats, and how many were proven."""
+    walls = [r["wall_s"] for r in runs]
+    gaps = [r["gap"] for r in runs if isinstance(r.get("gap"), (int, float))]
+    proven = sum(r["status"] == "optimal" for r in runs)
+    line = (f"{'':34} {solver:6} {len(runs)} runs: optimal {proven}/{len(runs)}, wall min/median/max "
+            f"{min(walls):.1f}/{statistics.median(walls):.1f}/{max(walls):.1f} s")
+    if gaps:
+        line += f", gap {min(gaps):.4%}/{statistics.median(gaps):.4%}/{max(gaps):.4%}"
+    return line
+
+
+def speed_up(results: dict) -> list[str]:
+    naive = results.get("naive", [None])[0]
+    if not naive or naive.get("status") != "optimal":
+        return []
+    lines = []
+    for solver in ("highs", "cbc"):
+        ours = results.get(solver, [{}])[0].get("first_aim_s")
+        if ours:
+            lines.append(f"{'':34} first aim: {solver} {ours:.1f} s, naive {naive['first_aim_s']:.1f} s: "
+                         f"{naive['first_aim_s'] / ours:.1f}x")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
+                        help="comma-separated YEAR:AREA[@TARGET][+VARIANT] names, west_midlands or tri_borough")
+    parser.add_argument("--matrix", action="store_true", help="every case of the matrix (hours on two cores)")
+    parser.add_argument("--list", action="store_true", help="print the matrix's case names and stop")
+    parser.add_argument("--solvers", default="highs,cbc", help="comma-separated: highs, cbc, naive")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="solve limit per run (naive gets 3x)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per case and solver, for min/median/max")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--solver", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    cases = matrix() if args.matrix else args.cases.split(",")
+    if args.list:
+        print("\n".join(cases))
+        return None
+    for case in cases:
+        load_check(case)
+    print(HEADER, flush=True)
+    for case in cases:
+        results = {}
+        for solver in args.solvers.split(","):
+            results[solver] = [run_one(case, solver, args.time_limit) for _ in range(args.repeats)]
+            for r in results[solver]:
+                print(row(case, solver, r), flush=True)
+            if args.repeats > 1:
+                print(spread(case, solver, results[solver]), flush=True)
+        for line in speed_up(results):
+            print(line, flush=True)
+    return None
+
+
+def load_check(case: str) -> None:
+    """An unknown case name stops the run before hours are spent on the others."""
+    from optimizer.bench.cases import parse
+
+    try:
+        parse(case)
+    except ValueError as error:
+        sys.exit(str(error))
+
+
+if __name__ == "__main__":
+    main()

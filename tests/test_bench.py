@@ -1,0 +1,56 @@
+"""The benchmark's cases are the ones it names: every region of both years, and variants that change
+exactly the assumptions they say."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from optimizer.bench.cases import ENGLAND, REGIONS, VARIANTS, YEARS, Case, load, matrix, parse
+from tests.support.marks import slow
+
+
+def test_the_matrix_covers_both_years_every_region_and_england():
+    cases = [parse(name) for name in matrix()]
+    for year in YEARS:
+        assert {c.area for c in cases if c.year == year and c.variant is None and c.target_pct == 0.02} == {
+            *REGIONS, ENGLAND}
+    assert {c.target_pct for c in cases if c.area == ENGLAND} >= {0.01, 0.02, 0.03, 0.05}
+    assert {c.variant for c in cases} - {None} == set(VARIANTS)
+
+
+@pytest.mark.parametrize("name", matrix())
+def test_names_read_back_to_the_same_case(name):
+    assert parse(name).name == name
+
+
+@pytest.mark.parametrize("name", ["2021-22:London", "2023-24:Atlantis", "2023-24:London+cheap"])
+def test_an_unknown_case_is_refused(name):
+    with pytest.raises(ValueError, match="unknown case"):
+        parse(name)
+
+
+def curve(inputs, service):
+    return {t.partners: (t.saving_pct, t.max_distance_km) for t in inputs.sharing if t.service == service}
+
+
+@slow
+def test_variants_change_only_what_they_say():
+    plain = load(Case("2023-24", "North East").name)
+    dense = load(Case("2023-24", "North East", variant="dense").name)
+    lean = load(Case("2023-24", "North East", variant="lean30").name)
+    assert curve(dense, "Central services") == {2: (0.04, 50.0), 3: (0.06, 50.0), 4: (0.075, 50.0)}
+    assert curve(dense, "Planning and development") == {2: (0.02, 25.0), 3: (0.03, 25.0)}
+    for service in {t.service for t in plain.sharing}:
+        scaled = {n: (round(s * 0.7, 6), km) for n, (s, km) in curve(plain, service).items()}
+        assert scaled == curve(lean, service)
+    assert dense.councils == plain.councils and dense.services == plain.services
+
+
+def test_a_child_run_reports_a_proven_plan():
+    done = subprocess.run([sys.executable, "-m", "optimizer.bench", "--cases", "tri_borough", "--solvers", "highs",
+                           "--time-limit", "30"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "optimal" in done.stdout.splitlines()[1], done.stdout
