@@ -29,7 +29,7 @@ from openpyxl import Workbook
 from optimizer.excel import files
 from optimizer.excel.files import OutputError, check_output_path, save_workbook
 from optimizer.workbook import package as xlsx_package
-from optimizer.workbook import validate
+from optimizer.workbook import source
 from optimizer.workbook.inputs import InputError
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.workbook.test_properties import in_process
@@ -702,6 +702,6 @@ def test_england_scale_workbook_loads_well_within_the_limits(tmp_path):
 def test_bytes_io_reads_do_not_touch_the_path(tmp_path):
     """openpyxl is given bytes, never the path: its own extension check cannot disagree with ours."""
     path = write(tmp_path, base())
-    with mock.patch.object(validate, "load_workbook", wraps=validate.load_workbook) as loader:
+    with mock.patch.object(source, "load_workbook", wraps=source.load_workbook) as loader:
         load_workbook_inputs(path)
     assert all(isinstance(call.args[0], io.BytesIO) for call in loader.call_args_list)
