@@ -17,7 +17,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from optimizer.workbook import package as xlsx_package
+from optimizer.workbook import package
 from optimizer.workbook.inputs import InputError
 from optimizer.workbook.package import SAVE_AS, SheetLayout
 
@@ -59,14 +59,14 @@ def open_workbook(path: str | Path, wanted: Callable[[str], bool] = lambda title
 
     This is the only function that parses the file. Before openpyxl parses anything, the file is
     identified and the zip directory, the parts' DTDs and the wanted sheets' sizes are checked
-    against the limits in ``xlsx_package``.
+    against the limits in ``package``.
     """
-    xlsx_package.ensure_safe_xml_parser()
+    package.ensure_safe_xml_parser()
     path = Path(path)
-    data = xlsx_package.read_file(path)
-    with xlsx_package.identify(path, data) as archive:
-        xlsx_package.scan_parts(path, archive)
-        notes = xlsx_package.package_notes(archive, path.suffix)
+    data = package.read_file(path)
+    with package.identify(path, data) as archive:
+        package.scan_parts(path, archive)
+        notes = package.package_notes(archive, path.suffix)
         values = _load(path, data, data_only=True)
         try:
             sheets = _guarded(path, lambda: _read_sheets(path, archive, data, values, wanted))
@@ -92,13 +92,13 @@ def _read_sheets(path: Path, archive, data: bytes, values, wanted: Callable[[str
 
 
 def _layouts(path: Path, archive, worksheets) -> dict[str, SheetLayout]:
-    layouts, cells_left = {}, xlsx_package.MAX_CELLS
+    layouts, cells_left = {}, package.MAX_CELLS
     for ws in worksheets:
         member = getattr(ws, "_worksheet_path", None)  # openpyxl's read-only sheet knows its part
         try:
-            layout = xlsx_package.sheet_layout(archive, member, cells_left) if member else SheetLayout()
-        except xlsx_package.SheetRefused as refused:
-            raise xlsx_package.file_problem(path, f"the sheet '{ws.title}' {refused}; it was not read") from None
+            layout = package.sheet_layout(archive, member, cells_left) if member else SheetLayout()
+        except package.SheetRefused as refused:
+            raise package.file_problem(path, f"the sheet '{ws.title}' {refused}; it was not read") from None
         layouts[ws.title] = layout
         cells_left -= layout.cells
     return layouts
@@ -111,7 +111,7 @@ def _guarded(path: Path, read: Callable[[], Any]) -> Any:
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many kinds (KeyError, ValueError, XML errors...)
-        raise xlsx_package.file_problem(path, _unreadable(exc)) from None
+        raise package.file_problem(path, _unreadable(exc)) from None
 
 
 def _unreadable(exc: BaseException) -> str:
@@ -151,14 +151,14 @@ class _CellBudget:
     check before parsing cannot see (one value in column XFD makes a row of 16,384 cells)."""
 
     def __init__(self, path: Path):
-        self.path, self.left = path, xlsx_package.MAX_CELLS
+        self.path, self.left = path, package.MAX_CELLS
 
     def spend(self, title: str, row_number: int, cells: int) -> None:
         self.left -= cells
-        if self.left < 0 or row_number > xlsx_package.MAX_ROWS:
-            raise xlsx_package.file_problem(
-                self.path, f"the sheet '{title}' goes beyond the {xlsx_package.MAX_CELLS:,} cells and "
-                           f"{xlsx_package.MAX_ROWS:,} rows the optimiser reads (at row {row_number:,}); delete "
+        if self.left < 0 or row_number > package.MAX_ROWS:
+            raise package.file_problem(
+                self.path, f"the sheet '{title}' goes beyond the {package.MAX_CELLS:,} cells and "
+                           f"{package.MAX_ROWS:,} rows the optimiser reads (at row {row_number:,}); delete "
                            "unused rows and columns (Ctrl+End shows the last cell Excel keeps)")
 
 
