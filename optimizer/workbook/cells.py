@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from optimizer.workbook import schema
-from optimizer.workbook.schema import Column, normalise
+from optimizer.workbook.schema import Field, normalise
 from optimizer.workbook.source import ExcelError, Uncalculated
 
 
@@ -93,7 +93,7 @@ def to_number(value: Any, *, pounds: bool = False, percent: bool = False) -> flo
     return finite(float(text) * factor / divisor)
 
 
-def parse_cell(column: Column, value: Any) -> Any:
+def parse_cell(column: Field, value: Any) -> Any:
     """The typed value of one cell (the column's default when blank); raises Invalid."""
     label = column.message_label
     if column.kind == "any" or column.unread:
@@ -111,21 +111,21 @@ def parse_cell(column: Column, value: Any) -> Any:
     return _PARSERS[column.kind](column, value)
 
 
-def _must_be(column: Column, value: Any) -> Invalid:
+def _must_be(column: Field, value: Any) -> Invalid:
     return Invalid(f"{column.message_label} must be {column.expectation}; found {shown(value)}")
 
 
-def _text(column: Column, value: Any) -> str:
+def _text(column: Field, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _must_be(column, value)
     return clean_name(shown(value).strip("'") if not isinstance(value, str) else value)
 
 
-def _names(column: Column, value: Any) -> tuple[str, ...]:
+def _names(column: Field, value: Any) -> tuple[str, ...]:
     return tuple(clean_name(part) for part in _text(column, value).split(";") if part.strip())
 
 
-def _ranged(column: Column, value: Any, number: float | None) -> float:
+def _ranged(column: Field, value: Any, number: float | None) -> float:
     if number is None or not column.in_range(number):
         raise _fraction_hint(column, value, number) or _must_be(column, value)
     if abs(number) > column.plausible_limit:
@@ -134,7 +134,7 @@ def _ranged(column: Column, value: Any, number: float | None) -> float:
     return number
 
 
-def _fraction_hint(column: Column, value: Any, number: float | None) -> Invalid | None:
+def _fraction_hint(column: Field, value: Any, number: float | None) -> Invalid | None:
     """12 in a 0..1 column is almost surely 12 %: say so."""
     typed_as_percent = isinstance(value, str) and value.strip().endswith("%")
     if column.kind != "fraction" or column.maximum != 1 or number is None or not 1 < number <= 100 \
@@ -144,19 +144,19 @@ def _fraction_hint(column: Column, value: Any, number: float | None) -> Invalid 
                    f"{shown(round(number / 100, 10))}); found {shown(value)}")
 
 
-def _money(column: Column, value: Any) -> float:
+def _money(column: Field, value: Any) -> float:
     return _ranged(column, value, to_number(value, pounds=True))
 
 
-def _fraction(column: Column, value: Any) -> float:
+def _fraction(column: Field, value: Any) -> float:
     return _ranged(column, value, to_number(value, percent=True))
 
 
-def _number(column: Column, value: Any) -> float:
+def _number(column: Field, value: Any) -> float:
     return _ranged(column, value, to_number(value))
 
 
-def _integer(column: Column, value: Any) -> int:
+def _integer(column: Field, value: Any) -> int:
     number = to_number(value)
     if number is None or not number.is_integer():
         raise _must_be(column, value)
@@ -167,7 +167,7 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
 
-def _yesno(column: Column, value: Any) -> bool:
+def _yesno(column: Field, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = shown(value) if isinstance(value, (int, float)) else str(value).strip().lower()
@@ -178,14 +178,14 @@ def _yesno(column: Column, value: Any) -> bool:
     raise _must_be(column, value)
 
 
-def _choice(column: Column, value: Any) -> str:
+def _choice(column: Field, value: Any) -> str:
     key = normalise(value) if isinstance(value, str) else None
     if key not in column.choices:
         raise _must_be(column, value)
     return key
 
 
-_PARSERS: dict[str, Callable[[Column, Any], Any]] = {
+_PARSERS: dict[str, Callable[[Field, Any], Any]] = {
     "text": _text, "names": _names, "money": _money, "fraction": _fraction, "number": _number,
     "integer": _integer, "yesno": _yesno, "choice": _choice,
 }

@@ -15,7 +15,7 @@ from optimizer.workbook import schema
 from optimizer.workbook.cells import Invalid, is_blank, parse_cell
 from optimizer.workbook.package import SheetLayout
 from optimizer.workbook.problems import Loc, Report
-from optimizer.workbook.schema import Column, Sheet, closest, match_name, normalise
+from optimizer.workbook.schema import Field, Sheet, closest, match_name, normalise
 from optimizer.workbook.source import ExcelError, RawSheet, Source, Uncalculated
 
 
@@ -143,7 +143,7 @@ def _map_header(table: Table, cells: list[Any], report: Report) -> None:
     _report_header(table, missing, unknown, report)
 
 
-def _report_header(table: Table, missing: list[Column], unknown: dict[int, str], report: Report) -> None:
+def _report_header(table: Table, missing: list[Field], unknown: dict[int, str], report: Report) -> None:
     row, sheet_name = table.header_row, table.sheet.name
     near = {col: closest(normalise(text), [c.name for c in missing]) for col, text in unknown.items()}
     hinted = set()

@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from optimizer.excel.files import save_workbook
 from optimizer.workbook import schema
-from optimizer.workbook.schema import Column, Sheet, match_name, normalise
+from optimizer.workbook.schema import Field, Sheet, match_name, normalise
 
 # A font without a name shows as the reader's default (a serif in LibreOffice): name the workbook's own.
 HEADER_FONT = Font(name="Calibri", bold=True)
@@ -125,7 +125,7 @@ def put(cell, value: Any) -> None:
             cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
 
 
-def _cell_value(column: Column, value: Any) -> Any:
+def _cell_value(column: Field, value: Any) -> Any:
     if value is None:
         return None
     if column.kind == "yesno" and isinstance(value, bool):
@@ -278,7 +278,7 @@ def _guide_lines(with_sources: bool) -> list[tuple[str, ...]]:
     return lines
 
 
-def _guide_column(sheet: str, column: Column, *, setting: bool = False) -> tuple[str, ...]:
+def _guide_column(sheet: str, column: Field, *, setting: bool = False) -> tuple[str, ...]:
     required = "required" if column.required and not setting else "optional"
     return (sheet, column.header, column.name, required, column.type_text, column.default_description,
             column.description)
