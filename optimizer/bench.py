@@ -34,7 +34,9 @@ def load_case(case: str, target_pct: float):
     spec = CASES[case]
     if not spec.startswith("import:"):
         return load_workbook_inputs(ROOT / spec).inputs
-    from optimizer.importers.outturn import build_tables, read_geography, read_outturn
+    from optimizer.importers.geography import read_geography
+    from optimizer.importers.input_tables import build_tables
+    from optimizer.importers.outturn import read_outturn
     from optimizer.workbook.template import write_input_workbook
 
     region = spec.removeprefix("import:")
