@@ -176,7 +176,9 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
 @click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
 def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, output, force) -> None:
     """Build an input workbook from the official revenue-outturn summary (RSX) CSV."""
-    from optimizer.importers.outturn import build_tables, read_geography, read_outturn
+    from optimizer.importers.geography import read_geography
+    from optimizer.importers.input_tables import build_tables
+    from optimizer.importers.outturn import read_outturn
     from optimizer.workbook.template import write_input_workbook
 
     try:

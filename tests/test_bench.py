@@ -8,7 +8,16 @@ import sys
 
 import pytest
 
-from optimizer.bench.cases import ENGLAND, REGIONS, VARIANTS, YEARS, Case, load, matrix, parse
+from optimizer.bench.cases import (
+    ENGLAND,
+    REGIONS,
+    VARIANTS,
+    YEARS,
+    Case,
+    load,
+    matrix,
+    parse,
+)
 from tests.support.marks import slow
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from optimizer.importers.outturn import IMPORT_TIME_LIMIT_S
+from optimizer.importers.assumptions import IMPORT_TIME_LIMIT_S
 from optimizer.workbook.schema import normalise
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.marks import slow

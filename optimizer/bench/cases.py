@@ -37,7 +37,7 @@ class Curve:
 
 
 def _importer_curve(overhead: float, partners: int, km: float) -> Curve:
-    from optimizer.importers.outturn import sharing_curve
+    from optimizer.importers.assumptions import sharing_curve
 
     return Curve(tuple(p.saving_pct for p in sharing_curve(overhead, partners, km)), km)
 
@@ -47,7 +47,7 @@ def _recurved(central: Callable[[], Curve] | None = None, front: Callable[[], Cu
     """A variant that redraws the central-services and front-line curves, or scales every saving."""
 
     def change(sharing: list[dict]) -> list[dict]:
-        from optimizer.importers.outturn import PAYBACK_YEARS
+        from optimizer.importers.assumptions import PAYBACK_YEARS
 
         services = list(dict.fromkeys(row["service"] for row in sharing))
         rows = []
@@ -122,7 +122,9 @@ def load(name: str):
     case = parse(name)
     if isinstance(case, str):
         return load_workbook_inputs(SHIPPED[case]).inputs
-    from optimizer.importers.outturn import build_tables, read_geography, read_outturn
+    from optimizer.importers.geography import read_geography
+    from optimizer.importers.input_tables import build_tables
+    from optimizer.importers.outturn import read_outturn
     from optimizer.workbook.template import write_input_workbook
 
     result = build_tables(read_outturn(DATA / f"revenue_outturn_rsx_{case.year}.csv"),

@@ -1,5 +1,8 @@
 """Writing .xlsx with XlsxWriter: text that stays text, formulas that carry their value, tables that print.
 
+Every workbook the optimiser writes goes through these helpers: the plan, the blank template and
+imported input workbooks, so they share one header look, print set-up, width fitting and quoting.
+
 XlsxWriter, not openpyxl, writes the plan because a formula cell must also hold its calculated value:
 pandas, openpyxl and most other readers do not recalculate, and would otherwise see an empty cell where
 the plan has a total. XlsxWriter also writes native Tables, charts and defined names, and, writing in
@@ -205,8 +208,7 @@ def write_table(
     """
     rows = [list(row) for row in rows]
     widths = list(widths) if widths is not None else fitted_widths(columns, rows)
-    for col, column in enumerate(columns):
-        put(book, sheet, top, col, column.name, **HEADER)
+    write_header(book, sheet, top, [column.name for column in columns])
     for r, row in enumerate(rows, start=top + 1):
         for col, (column, value) in enumerate(zip(columns, row)):
             put(book, sheet, r, col, _plain(value), _kind(column, value), **_look(column))
@@ -220,6 +222,12 @@ def write_table(
             "columns": [{"header": c.name, "header_format": book.format(**HEADER)} for c in columns],
         })
     return widths
+
+
+def write_header(book: Book, sheet: Worksheet, row: int, names: Sequence[str]) -> None:
+    """A header row in the one header look of every workbook written (plan, template, imports)."""
+    for col, name in enumerate(names):
+        put(book, sheet, row, col, name, **HEADER)
 
 
 def _look(column: Column) -> dict[str, Any]:

@@ -8,13 +8,10 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from optimizer.importers.outturn import (
-    PAYBACK_YEARS,
-    SOURCE_TRIBOROUGH,
-    build_tables,
-    read_geography,
-    read_outturn,
-)
+from optimizer.importers.assumptions import PAYBACK_YEARS, SOURCE_TRIBOROUGH
+from optimizer.importers.geography import read_geography
+from optimizer.importers.input_tables import build_tables
+from optimizer.importers.outturn import read_outturn
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"

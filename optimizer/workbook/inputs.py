@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
+from optimizer.workbook.schema import SETTINGS_BY_NAME
+
 TargetMode = Literal["soft", "hard"]
 SolverName = Literal["highs", "cbc"]
 Status = Literal["candidate", "required", "excluded"]
@@ -95,15 +97,20 @@ class Rule:
     service: str | None = None
 
 
+def _default(setting: str):
+    """A setting's default, declared once with the setting in ``schema`` (the template shows the same)."""
+    return SETTINGS_BY_NAME[setting].default
+
+
 @dataclass(frozen=True)
 class Settings:
-    targets: TargetMode = "soft"
-    horizon_years: float = 5.0
-    investment_budget: float | None = None
-    max_payback_years: float | None = None
-    time_limit_s: float = 60.0
-    mip_gap: float = 1e-4
-    solver: SolverName = "highs"
+    targets: TargetMode = _default("targets")
+    horizon_years: float = _default("horizon_years")
+    investment_budget: float | None = _default("investment_budget")
+    max_payback_years: float | None = _default("max_payback_years")
+    time_limit_s: float = _default("time_limit_s")
+    mip_gap: float = _default("mip_gap")
+    solver: SolverName = _default("solver")
 
     def override(self, **changes) -> Settings:
         """Command-line values win over the workbook's; None means 'not given'."""

@@ -31,8 +31,8 @@ PLAUSIBLE_LIMIT = 1e12
 
 
 @dataclass(frozen=True)
-class Column:
-    """One column of a sheet (or one setting of ``Settings``)."""
+class Field:
+    """One input field: a column of a sheet, or one setting of ``Settings`` (its name, type, range, default)."""
 
     name: str  # canonical name, as in SPEC.md
     kind: Kind
@@ -162,12 +162,12 @@ class Column:
 class Sheet:
     name: str
     purpose: str
-    columns: tuple[Column, ...]
+    columns: tuple[Field, ...]
     optional: bool = False
     # Rows after the example row the columns give: partnerships and rules need several councils.
     more_examples: tuple[dict[str, Any], ...] = ()
 
-    def column(self, name: str) -> Column:
+    def column(self, name: str) -> Field:
         return next(c for c in self.columns if c.name == name)
 
     @property
@@ -187,22 +187,22 @@ def format_number(value: float) -> str:
     return f"{value:.10f}".rstrip("0")
 
 
-def money(name, label, description, **kw) -> Column:
-    return Column(name, "money", label, description, unit="£", **kw)
+def money(name, label, description, **kw) -> Field:
+    return Field(name, "money", label, description, unit="£", **kw)
 
 
-def fraction(name, label, description, **kw) -> Column:
+def fraction(name, label, description, **kw) -> Field:
     kw.setdefault("minimum", 0.0)
     kw.setdefault("maximum", 1.0)
-    return Column(name, "fraction", label, description, unit="%", **kw)
+    return Field(name, "fraction", label, description, unit="%", **kw)
 
 
-def yesno(name, label, description, default: bool, example: bool) -> Column:
-    return Column(name, "yesno", label, description, unit="yes/no", default=default, example=example)
+def yesno(name, label, description, default: bool, example: bool) -> Field:
+    return Field(name, "yesno", label, description, unit="yes/no", default=default, example=example)
 
 
-def text(name, label, description, **kw) -> Column:
-    return Column(name, "text", label, description, **kw)
+def text(name, label, description, **kw) -> Field:
+    return Field(name, "text", label, description, **kw)
 
 
 NORTH, SOUTH, EAST = "Northshire", "Southshire", "Eastshire"
@@ -221,14 +221,14 @@ COUNCILS = Sheet(
         fraction("savings_target_pct", "Savings target",
                  "Target as a share of the net budget; give this or the £ target, not both.",
                  default_text="blank = no target"),
-        Column("latitude", "number", "Latitude", "Where the council is; needed when a service has a distance limit.",
+        Field("latitude", "number", "Latitude", "Where the council is; needed when a service has a distance limit.",
                unit="degrees", minimum=-90.0, maximum=90.0, example=52.71),
-        Column("longitude", "number", "Longitude", "Where the council is (west of Greenwich is negative).",
+        Field("longitude", "number", "Longitude", "Where the council is (west of Greenwich is negative).",
                unit="degrees", minimum=-180.0, maximum=180.0, example=-2.75),
         fraction("max_staff_reduction_pct", "Max staff reduction",
                  "Cap on staff (FTE) removed, as a share of the council's FTE in Services.",
                  example=0.1, default_text="blank = no cap"),
-        Column("max_shared_services", "integer", "Max shared services",
+        Field("max_shared_services", "integer", "Max shared services",
                "How many of its services may go into partnerships.", minimum=0, example=5,
                default_text="blank = no cap"),
     ),
@@ -248,7 +248,7 @@ SERVICES = Sheet(
              required=True, example=REVS),
         money("annual_cost", "Annual cost", "What the council spends on it a year.", required=True,
               minimum=0.0, example=3_200_000),
-        Column("fte", "number", "FTE", "Staff in full-time equivalents.", unit="FTE", minimum=0.0,
+        Field("fte", "number", "FTE", "Staff in full-time equivalents.", unit="FTE", minimum=0.0,
                default=0.0, example=65),
         yesno("statutory", "Statutory", "A legal duty: may be shared or made more efficient, never stopped.",
               default=False, example=True),
@@ -271,7 +271,7 @@ SHARING = Sheet(
     "A service with no rows cannot be shared; a size with no row cannot be formed.",
     (
         text("service", "Service", "A service named in Services.", required=True, example=REVS),
-        Column("partners", "integer", "Partners", "Number of councils in the partnership.", unit="councils",
+        Field("partners", "integer", "Partners", "Number of councils in the partnership.", unit="councils",
                required=True, minimum=2, example=2),
         fraction("saving_pct", "Saving", "Annual saving as a share of each member's annual cost.",
                  required=True, example=0.12),
@@ -280,7 +280,7 @@ SHARING = Sheet(
                  maximum=None, default=0.0, example=0.25),
         fraction("staff_reduction_pct", "Staff reduction", "Share of each member's FTE that goes.",
                  example=0.15, default_text="blank = same as saving"),
-        Column("max_distance_km", "number", "Max distance",
+        Field("max_distance_km", "number", "Max distance",
                "Every pair of members must be at most this far apart.", unit="km", minimum=0.0,
                above_minimum=True, example=60, default_text="blank = no limit"),
     ),
@@ -295,7 +295,7 @@ REDUCTIONS = Sheet(
         text("service", "Service", "With the council: a row of Services.", required=True, example=REVS),
         fraction("reduction_pct", "Reduction", "Share of the annual cost no longer spent; 100% = stop the service.",
                  required=True, above_minimum=True, example=0.05),
-        Column("impact", "number", "Impact", "Harm to residents, in the council's own scoring.", unit="score",
+        Field("impact", "number", "Impact", "Harm to residents, in the council's own scoring.", unit="score",
                required=True, minimum=0.0, example=2),
         money("one_off_cost", "One-off cost", "One-off cost, e.g. redundancy.", minimum=0.0, default=0.0,
               example=40_000),
@@ -310,9 +310,9 @@ PARTNERSHIPS = Sheet(
         text("partnership", "Partnership", "A unique name for the group.", required=True,
              example="North-South Revenues & Benefits"),
         text("service", "Service", "The service the group would share.", required=True, example=REVS),
-        Column("councils", "names", "Councils", "At least two council names.", unit="separated by ;",
+        Field("councils", "names", "Councils", "At least two council names.", unit="separated by ;",
                required=True, example=f"{NORTH}; {SOUTH}"),
-        Column("status", "choice", "Status",
+        Field("status", "choice", "Status",
                "candidate: may be chosen even if the distance or size rules would not form it; "
                "required: must be in the plan; excluded: must not.",
                required=True, choices=("candidate", "required", "excluded"), example="candidate"),
@@ -320,7 +320,7 @@ PARTNERSHIPS = Sheet(
               "to annual cost.", minimum=0.0, example=650_000, default_text="blank = from Sharing"),
         money("one_off_cost", "One-off cost", "One-off cost of this exact group.", minimum=0.0,
               default_text="blank = from Sharing"),
-        Column("staff_reduction_fte", "number", "Staff reduction", "FTE this exact group removes.", unit="FTE",
+        Field("staff_reduction_fte", "number", "Staff reduction", "FTE this exact group removes.", unit="FTE",
                minimum=0.0, default_text="blank = from Sharing"),
     ),
     optional=True,
@@ -330,7 +330,7 @@ RULES = Sheet(
     "Rules",
     "Constraints between councils.",
     (
-        Column("rule", "choice", "Rule", "never_together: the two councils are never in one partnership.",
+        Field("rule", "choice", "Rule", "never_together: the two councils are never in one partnership.",
                required=True, choices=("never_together",), example="never_together"),
         text("council_a", "Council A", "A name from Councils.", required=True, example=NORTH),
         text("council_b", "Council B", "Another name from Councils.", required=True, example=EAST),
@@ -341,22 +341,22 @@ RULES = Sheet(
 )
 
 SETTINGS_LIST = (
-    Column("targets", "choice", "Targets", "soft: a shortfall is allowed and minimised first; "
+    Field("targets", "choice", "Targets", "soft: a shortfall is allowed and minimised first; "
            "hard: every target must be met, else the run is infeasible.", choices=("soft", "hard"),
            default="soft"),
-    Column("horizon_years", "number", "Horizon", "Years over which annual savings are counted against "
+    Field("horizon_years", "number", "Horizon", "Years over which annual savings are counted against "
            "one-off costs.", unit="years", minimum=0.0, above_minimum=True, default=5.0,
            largest=1000.0),  # it multiplies every annual saving in the objective
     money("investment_budget", "Investment budget", "Cap on the total one-off cost of the plan.",
           minimum=0.0),
-    Column("max_payback_years", "number", "Max payback", "A partnership or reduction whose one-off cost "
+    Field("max_payback_years", "number", "Max payback", "A partnership or reduction whose one-off cost "
            "exceeds this many years of its annual saving is not allowed.", unit="years", minimum=0.0,
            above_minimum=True),
-    Column("time_limit_s", "number", "Time limit", "Wall-clock limit for the whole solve, all aims "
+    Field("time_limit_s", "number", "Time limit", "Wall-clock limit for the whole solve, all aims "
            "together.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
-    Column("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,
+    Field("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,
            maximum=1.0, below_maximum=True, default=0.0001, number_format="General"),
-    Column("solver", "choice", "Solver", "The MIP solver.", choices=("highs", "cbc"), default="highs"),
+    Field("solver", "choice", "Solver", "The MIP solver.", choices=("highs", "cbc"), default="highs"),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS_LIST}
 
@@ -365,7 +365,7 @@ SETTINGS = Sheet(
     "Run settings; the command line overrides them. Leave a value blank for the default.",
     (
         text("setting", "Setting", "One of the settings listed here.", required=True),
-        Column("value", "any", "Value", "Its value.", default_text="blank = the default"),
+        Field("value", "any", "Value", "Its value.", default_text="blank = the default"),
         text("description", "Description", "What the setting means (not read).", unread=True),
     ),
     optional=True,

@@ -1,7 +1,9 @@
 """Writing input workbooks a finance officer can fill in: the blank template and generated inputs.
 
 Everything shown (headers, units, formats, dropdowns, the Guide) comes from ``optimizer.workbook.schema``, so
-what is written here is exactly what ``optimizer.workbook.validate`` reads back.
+what is written here is exactly what ``optimizer.workbook.validate`` reads back. The cells, header look,
+print set-up and widths are the plan's own (``optimizer.excel.book``, XlsxWriter), so every workbook the
+optimiser writes looks and prints alike, and the same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -10,22 +12,27 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet
 
+from optimizer.excel.book import (
+    TITLE,
+    Book,
+    Column,
+    Rendered,
+    fitted_widths,
+    lines_needed,
+    print_setup,
+    put,
+    set_widths,
+    write_header,
+)
 from optimizer.excel.files import save_workbook
 from optimizer.workbook import schema
-from optimizer.workbook.schema import Column, Sheet, match_name, normalise
+from optimizer.workbook.schema import Field, Sheet, match_name, normalise
 
-# A font without a name shows as the reader's default (a serif in LibreOffice): name the workbook's own.
-HEADER_FONT = Font(name="Calibri", bold=True)
-HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
 SOURCE_COLUMNS = ("topic", "figure", "source")
-LAST_ROW = 1_048_576  # Excel's last row: dropdowns cover rows the user adds
+LAST_ROW = 1_048_575  # Excel's last row (0-based): dropdowns cover rows the user adds
 # Columns that name a council: a dropdown of the Councils sheet's names, as long as that list is.
 COUNCIL_COLUMNS = {("Services", "council"), ("Reductions", "council"), ("Rules", "council_a"), ("Rules", "council_b")}
 COUNCIL_NAMES = "OFFSET(Councils!$A$2,0,0,MAX(1,COUNTA(Councils!$A:$A)-1),1)"
@@ -67,30 +74,30 @@ def write_input_workbook(
     Values are plain: numbers, text, None for blank, bool for yes/no. Every sheet of the schema is
     written, in order, after a Guide; ``sources`` (topic, figure, source) adds a Sources sheet.
     """
-    workbook = build_input_workbook(tables, sources=sources)
-    return save_workbook(workbook, Path(path), force=force)
+    rendered = Rendered(render_input_workbook(tables, sources=sources))
+    return save_workbook(rendered, Path(path), force=force)
 
 
-def build_input_workbook(
+def render_input_workbook(
     tables: Mapping[str, Iterable[Mapping[str, Any]]],
     *,
     sources: Iterable[Mapping[str, Any]] | None = None,
-) -> Workbook:
+) -> bytes:
+    """The workbook's bytes: a Guide, every sheet of the schema in order, and Sources when given."""
     rows_by_sheet = _rows_by_sheet(tables)
-    workbook = Workbook()
-    _write_guide(workbook.active, with_sources=sources is not None)
+    book = Book()
+    _write_guide(book, book.workbook.add_worksheet("Guide"), with_sources=sources is not None)
     for sheet in schema.SHEETS:
-        worksheet = workbook.create_sheet(sheet.name)
+        worksheet = book.workbook.add_worksheet(sheet.name)
         if sheet is schema.SETTINGS:
-            _write_settings(worksheet, rows_by_sheet.get(sheet.name, []))
+            _write_settings(book, worksheet, rows_by_sheet.get(sheet.name, []))
         else:
-            _write_table(worksheet, sheet, rows_by_sheet.get(sheet.name, []))
+            _write_table(book, worksheet, sheet, rows_by_sheet.get(sheet.name, []))
     if sources is not None:
-        _write_sources(workbook.create_sheet("Sources"), list(sources))
-    for worksheet in workbook.worksheets:
-        _print_setup(worksheet)
-    workbook.active = 0
-    return workbook
+        _write_sources(book, book.workbook.add_worksheet("Sources"), list(sources))
+    for worksheet in book.workbook.worksheets():
+        print_setup(worksheet, header_rows=None if worksheet.name == "Guide" else 0)
+    return book.finish()
 
 
 def _rows_by_sheet(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -113,19 +120,22 @@ def _rows_by_sheet(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[st
 
 # --- cells
 
+# How wide a value shows, by the kind of field it is in (see excel.book.shown_width).
+WIDTH_KINDS = {"money": "money", "fraction": "pct"}
 
-def put(cell, value: Any) -> None:
-    """Write a value; text always stays text (never a formula or an error value, even `=1+1`)."""
+
+def _put_input(book: Book, worksheet: Worksheet, row: int, col: int, value: Any, number_format: str = "General"):
+    """One cell of input. Text loses the control characters a workbook cannot hold (rather than showing
+    them as _x0001_); a bool outside a yes/no column stays a TRUE/FALSE cell, as the caller gave it."""
+    if isinstance(value, bool):
+        worksheet.write_boolean(row, col, value, book.format(num_format=number_format))
+        return
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value[:1] in ("=", "+", "-", "@"):
-            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    put(book, worksheet, row, col, value, num_format=number_format)
 
 
-def _cell_value(column: Column, value: Any) -> Any:
+def _cell_value(column: Field, value: Any) -> Any:
     if value is None:
         return None
     if column.kind == "yesno" and isinstance(value, bool):
@@ -135,90 +145,68 @@ def _cell_value(column: Column, value: Any) -> Any:
     return value
 
 
-def _write_header(worksheet: Worksheet, headers: list[str]) -> None:
-    for col, text in enumerate(headers, start=1):
-        cell = worksheet.cell(1, col)
-        put(cell, text)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-    worksheet.freeze_panes = "A2"
+def _write_header(book: Book, worksheet: Worksheet, headers: list[str]) -> None:
+    write_header(book, worksheet, 0, headers)
+    worksheet.freeze_panes(1, 0)
 
 
-def _print_setup(worksheet: Worksheet) -> None:
-    """Landscape, one page wide, the header row on every page: a sheet prints the way it reads."""
-    worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
-    worksheet.page_setup.fitToWidth = 1
-    worksheet.page_setup.fitToHeight = 0
-    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
-    if worksheet.title != "Guide":
-        worksheet.print_title_rows = "1:1"
+def _fit_widths(worksheet: Worksheet, columns: list[Column], rows: list[list[Any]], *, most: int = 50) -> None:
+    set_widths(worksheet, fitted_widths(columns, rows, most=most))
 
 
-def _fit_widths(worksheet: Worksheet, minimum: int = 10, maximum: int = 50) -> None:
-    for cells in worksheet.iter_cols():
-        longest = max((len(_shown(c.value)) for c in cells if c.value is not None), default=0)
-        letter = get_column_letter(cells[0].column)
-        worksheet.column_dimensions[letter].width = max(minimum, min(maximum, longest + 3))
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _dropdown(worksheet: Worksheet, choices: Iterable[str] | str, cells: str, hint: str) -> None:
-    """A list to pick from: fixed ``choices``, or a formula giving a range (e.g. the councils' names)."""
-    formula = choices if isinstance(choices, str) else f'"{",".join(choices)}"'
+def _dropdown(worksheet: Worksheet, choices: Iterable[str] | str, cells: tuple[int, int, int], hint: str) -> None:
+    """A list to pick from in column ``cells[1]``, rows ``cells[0]``..``cells[2]``: fixed ``choices``, or a
+    formula giving a range (e.g. the councils' names)."""
+    first_row, col, last_row = cells
+    source = f"={choices}" if isinstance(choices, str) else list(choices)
     # A warning, not a stop: other accepted spellings (y, TRUE, 1...) can still be typed.
-    validation = DataValidation(type="list", formula1=formula, allow_blank=True,
-                                showErrorMessage=True, errorStyle="warning", error=hint)
-    validation.add(cells)
-    worksheet.add_data_validation(validation)
+    worksheet.data_validation(first_row, col, last_row, col, {
+        "validate": "list", "source": source, "ignore_blank": True, "show_input": False,
+        "error_type": "warning", "error_message": hint,
+    })
 
 
 # --- sheets
 
 
-def _write_table(worksheet: Worksheet, sheet: Sheet, rows: list[Mapping[str, Any]]) -> None:
-    _write_header(worksheet, [c.header for c in sheet.columns])
-    for r, row in enumerate(rows, start=2):
-        for col, column in enumerate(sheet.columns, start=1):
-            value = _cell_value(column, row.get(column.name))
+def _write_table(book: Book, worksheet: Worksheet, sheet: Sheet, rows: list[Mapping[str, Any]]) -> None:
+    fields = sheet.columns
+    _write_header(book, worksheet, [c.header for c in fields])
+    values = [[_cell_value(column, row.get(column.name)) for column in fields] for row in rows]
+    for r, line in enumerate(values, start=1):
+        for col, (column, value) in enumerate(zip(fields, line)):
             if value is not None:
-                cell = worksheet.cell(r, col)
-                put(cell, value)
-                cell.number_format = column.format
-    _fit_widths(worksheet)
-    for col, column in enumerate(sheet.columns, start=1):
-        letter = get_column_letter(col)
-        worksheet.column_dimensions[letter].number_format = column.format  # for rows typed in later
-        choices = ("yes", "no") if column.kind == "yesno" else column.choices
-        if (sheet.name, column.name) in COUNCIL_COLUMNS:
-            choices = COUNCIL_NAMES
+                _put_input(book, worksheet, r, col, value, column.format)
+    looks = [Column(c.header, WIDTH_KINDS.get(c.kind, "text")) for c in fields]
+    for col, (column, width) in enumerate(zip(fields, fitted_widths(looks, values))):
+        worksheet.set_column(col, col, width, book.format(num_format=column.format))  # for rows typed in later
+        choices = _choices(sheet, column)
         if choices:
-            _dropdown(worksheet, choices, f"{letter}2:{letter}{LAST_ROW}",
-                      f"{column.header}: expected {column.expectation}")
+            _dropdown(worksheet, choices, (1, col, LAST_ROW), f"{column.header}: expected {column.expectation}")
 
 
-def _write_settings(worksheet: Worksheet, rows: list[Mapping[str, Any]]) -> None:
+def _choices(sheet: Sheet, column: Field) -> tuple[str, ...] | str:
+    if (sheet.name, column.name) in COUNCIL_COLUMNS:
+        return COUNCIL_NAMES
+    return ("yes", "no") if column.kind == "yesno" else column.choices
+
+
+def _write_settings(book: Book, worksheet: Worksheet, rows: list[Mapping[str, Any]]) -> None:
     given = _setting_values(rows)
-    _write_header(worksheet, [c.header for c in schema.SETTINGS.columns])
-    for r, setting in enumerate(schema.SETTINGS_LIST, start=2):
-        value = given.get(setting.name, setting.default)
-        put(worksheet.cell(r, 1), setting.header)
-        if value is not None:
-            put(worksheet.cell(r, 2), value)
-        worksheet.cell(r, 2).number_format = setting.format
-        put(worksheet.cell(r, 3), f"{setting.description} Default: {setting.default_description}.")
+    headers = [c.header for c in schema.SETTINGS.columns]
+    _write_header(book, worksheet, headers)
+    lines = []
+    for r, setting in enumerate(schema.SETTINGS_LIST, start=1):
+        line = [setting.header, given.get(setting.name, setting.default),
+                f"{setting.description} Default: {setting.default_description}."]
+        for col, value in enumerate(line):
+            _put_input(book, worksheet, r, col, value, setting.format if col == 1 else "General")
+        lines.append(line)
         if setting.choices:
-            _dropdown(worksheet, setting.choices, f"B{r}", f"{setting.header}: expected {setting.expectation}")
-    _dropdown(worksheet, [s.header for s in schema.SETTINGS_LIST], f"A2:A{LAST_ROW}",
+            _dropdown(worksheet, setting.choices, (r, 1, r), f"{setting.header}: expected {setting.expectation}")
+    _dropdown(worksheet, [s.header for s in schema.SETTINGS_LIST], (1, 0, LAST_ROW),
               "Setting: expected one of the settings listed in the Guide")
-    _fit_widths(worksheet, maximum=100)
+    _fit_widths(worksheet, [Column(h) for h in headers], lines, most=100)
 
 
 def _setting_values(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -230,38 +218,42 @@ def _setting_values(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
         values[name] = row.get("value")
     return values
 
+def _write_sources(book: Book, worksheet: Worksheet, rows: list[Mapping[str, Any]]) -> None:
+    headers = [name.capitalize() for name in SOURCE_COLUMNS]
+    _write_header(book, worksheet, headers)
+    lines = [[row.get(name) for name in SOURCE_COLUMNS] for row in rows]
+    for r, line in enumerate(lines, start=1):
+        for col, value in enumerate(line):
+            if value is not None:
+                _put_input(book, worksheet, r, col, value)
+    _fit_widths(worksheet, [Column(h) for h in headers], lines, most=100)
 
-def _write_sources(worksheet: Worksheet, rows: list[Mapping[str, Any]]) -> None:
-    _write_header(worksheet, [name.capitalize() for name in SOURCE_COLUMNS])
-    for r, row in enumerate(rows, start=2):
-        for col, name in enumerate(SOURCE_COLUMNS, start=1):
-            if row.get(name) is not None:
-                put(worksheet.cell(r, col), row[name])
-    _fit_widths(worksheet, maximum=100)
+
+def _write_guide(book: Book, worksheet: Worksheet, *, with_sources: bool) -> None:
+    put(book, worksheet, 0, 0, "Shared-services optimiser: input workbook", **TITLE)
+    for r, line in enumerate(GUIDE_INTRO, start=1):
+        put(book, worksheet, r, 0, line)
+    top = len(GUIDE_INTRO) + 2  # a blank row between the introduction and the table
+    write_header(book, worksheet, top, [title for title, _ in GUIDE_COLUMNS])
+    set_widths(worksheet, [width for _, width in GUIDE_COLUMNS])
+    meaning_width = GUIDE_COLUMNS[-1][1]
+    for row, line in enumerate(_guide_lines(with_sources), start=top + 1):
+        for col, value in enumerate(line):
+            if value:  # a sheet's own row leaves the column cells empty
+                put(book, worksheet, row, col, value, **_guide_look(col, sheet_row=line[1] == ""))
+        lines = lines_needed(line[-1], meaning_width)
+        if lines > 1:  # wrapped rows do not grow by themselves
+            worksheet.set_row(row, 15 * lines)
 
 
-def _write_guide(worksheet: Worksheet, *, with_sources: bool) -> None:
-    worksheet.title = "Guide"
-    put(worksheet.cell(1, 1), "Shared-services optimiser: input workbook")
-    worksheet.cell(1, 1).font = Font(name="Calibri", bold=True, size=14)
-    for r, line in enumerate(GUIDE_INTRO, start=2):
-        put(worksheet.cell(r, 1), line)
-    row = len(GUIDE_INTRO) + 3
-    for col, (title, width) in enumerate(GUIDE_COLUMNS, start=1):
-        put(worksheet.cell(row, col), title)
-        worksheet.cell(row, col).font = HEADER_FONT
-        worksheet.cell(row, col).fill = HEADER_FILL
-        worksheet.column_dimensions[get_column_letter(col)].width = width
-    for line in _guide_lines(with_sources):
-        row += 1
-        for col, value in enumerate(line, start=1):
-            put(worksheet.cell(row, col), value)
-            worksheet.cell(row, col).alignment = Alignment(wrap_text=col == len(GUIDE_COLUMNS), vertical="top")
-        if line[1] == "":
-            worksheet.cell(row, 1).font = HEADER_FONT
-        lines = -(-len(line[-1]) // int(GUIDE_COLUMNS[-1][1] * 1.1))  # wrapped rows do not grow by themselves
-        if lines > 1:
-            worksheet.row_dimensions[row].height = 15 * lines
+def _guide_look(col: int, *, sheet_row: bool) -> dict[str, Any]:
+    """Read from the top; the meaning wraps; a sheet's own row has its name in bold."""
+    look: dict[str, Any] = {"valign": "top"}
+    if col == len(GUIDE_COLUMNS) - 1:
+        look["text_wrap"] = True
+    if sheet_row and col == 0:
+        look["bold"] = True
+    return look
 
 
 def _guide_lines(with_sources: bool) -> list[tuple[str, ...]]:
@@ -278,7 +270,7 @@ def _guide_lines(with_sources: bool) -> list[tuple[str, ...]]:
     return lines
 
 
-def _guide_column(sheet: str, column: Column, *, setting: bool = False) -> tuple[str, ...]:
+def _guide_column(sheet: str, column: Field, *, setting: bool = False) -> tuple[str, ...]:
     required = "required" if column.required and not setting else "optional"
     return (sheet, column.header, column.name, required, column.type_text, column.default_description,
             column.description)

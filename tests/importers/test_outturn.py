@@ -8,15 +8,15 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 
-from optimizer.importers import outturn as ot
+from optimizer.importers.assumptions import COST_PER_FTE, SERVICE_LINES, SOURCES
+from optimizer.importers.geography import GEOGRAPHY_FIXES, read_geography
+from optimizer.importers.input_tables import build_tables
 from optimizer.importers.outturn import (
-    COST_PER_FTE,
     LINES,
     MEASURES,
-    SERVICE_LINES,
-    build_tables,
+    PRINCIPAL_CLASSES,
+    TOTAL_LINE,
     column,
-    read_geography,
     read_outturn,
 )
 from tests.support.paths import DATA
@@ -82,7 +82,7 @@ def test_counts(outturns, year):
     df = outturns[year]
     assert len(df) == EXPECTED[year]["authorities"]
     assert df["e_code"].is_unique
-    assert df["class"].isin(ot.PRINCIPAL_CLASSES).sum() == EXPECTED[year]["principal"]
+    assert df["class"].isin(PRINCIPAL_CLASSES).sum() == EXPECTED[year]["principal"]
     assert set(df.loc[df["suppressed"], "name"]) == EXPECTED[year]["suppressed"]
     # every measure of every line, as nullable integers in £; only suppressed rows have gaps
     for line in LINES:
@@ -131,7 +131,7 @@ def test_line_totals_match_the_files_own_totals(outturns, year):
         gap = thousands(england[j]) * 1000 - int(df[name].sum())
         assert abs(gap - gap_explained[name]) <= rounding, (name, gap, gap_explained[name])
     # and the suppressed returns are real money: ENGLAND's total spend exceeds the rows' sum
-    total = column("total_expenditure", ot.TOTAL_LINE)
+    total = column("total_expenditure", TOTAL_LINE)
     assert df.attrs["england"][total] > df[total].sum()
 
 
@@ -160,7 +160,7 @@ def test_geography_corrections(geography):
     assert g.loc["LIN", "region"] == "East Midlands"
     assert (g.loc["WAR", "latitude"], g.loc["WAR", "longitude"]) == (52.3844, -1.5279)
     assert "Aylesbury" in g.loc["WAR", "fixed"]
-    assert g["fixed"].notna().sum() == len(ot.GEOGRAPHY_FIXES)
+    assert g["fixed"].notna().sum() == len(GEOGRAPHY_FIXES)
     # the district points were never wrong; a correction does not touch them
     assert g.loc["COV", "fixed"] is None
 
@@ -267,7 +267,7 @@ def test_service_defaults():
             assert all(s > 0 for s in steps) and steps == sorted(steps, reverse=True)  # rising, more slowly
             assert all(abs(p.one_off_pct - 2 * p.saving_pct) < 1e-9 for p in line.curve)  # two-year payback
     assert [line.service for line in SERVICE_LINES if line.back_office] == ["Central services"]
-    assert ot.SOURCES and all(set(r) == {"topic", "figure", "source"} for r in ot.SOURCES)
+    assert SOURCES and all(set(r) == {"topic", "figure", "source"} for r in SOURCES)
 
 
 # ---------------------------------------------------------------------------------------------- examples

@@ -29,8 +29,7 @@ from openpyxl import Workbook
 
 from optimizer.excel import files
 from optimizer.excel.files import OutputError, check_output_path, save_workbook
-from optimizer.workbook import package as xlsx_package
-from optimizer.workbook import validate
+from optimizer.workbook import package, source
 from optimizer.workbook.inputs import InputError
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.commands import in_process
@@ -232,7 +231,7 @@ def chart_sheet_named_sharing(book: Workbook) -> None:
     book.create_chartsheet("Sharing").add_chart(chart)
 
 
-OLE = xlsx_package.OLE_SIGNATURE + b"\0" * 504
+OLE = package.OLE_SIGNATURE + b"\0" * 504
 LEGACY_XLS = OLE + "Workbook".encode("utf-16-le") + b"\0" * 1000
 ENCRYPTED = OLE + "EncryptedPackage".encode("utf-16-le") + b"\0" * 1000
 
@@ -396,7 +395,7 @@ CASES = [
          ("would inflate to 210 MB",), bomb=True),
     Case("zip bomb: compression ratio", zip_with_extra_part("xl/worksheets/sheet99.xml", 64 * 1024 * 1024),
          (FILE,), ("compressed", "to 1"), bomb=True),
-    Case("zip bomb: too many parts", many_parts(xlsx_package.MAX_PARTS + 1), (FILE,), ("parts",), bomb=True),
+    Case("zip bomb: too many parts", many_parts(package.MAX_PARTS + 1), (FILE,), ("parts",), bomb=True),
     Case("too many cells", rewritten(SERVICES_XML, services_xml_with_cells(60_000, 20)), (FILE,),
          ("has 1,200,000 cells",), bomb=True),
     Case("a value a million rows down", edited(value_far_down), (FILE,), ("reaches row 500,000",), bomb=True),
@@ -482,7 +481,7 @@ def test_external_entity_never_reaches_the_output(tmp_path):
 
 
 def test_openpyxl_parses_with_defusedxml():
-    xlsx_package.ensure_safe_xml_parser()  # does not raise here: the check agrees with the environment
+    package.ensure_safe_xml_parser()  # does not raise here: the check agrees with the environment
     import openpyxl as loaded
 
     assert loaded.DEFUSEDXML is True
@@ -492,8 +491,8 @@ def test_openpyxl_parses_with_defusedxml():
 def test_defusedxml_refuses_entities_even_without_the_scan(tmp_path, monkeypatch, part):
     """With the DTD scan switched off, defusedxml inside openpyxl still refuses the bomb."""
     path = rewritten(part, with_entities(BILLION_LAUGHS, b"lol9"))(tmp_path)
-    monkeypatch.setattr(xlsx_package, "scan_parts", lambda *_: None)
-    monkeypatch.setattr(xlsx_package, "_DTD", (b"\0never\0",))  # nor the check of the sheets read
+    monkeypatch.setattr(package, "scan_parts", lambda *_: None)
+    monkeypatch.setattr(package, "_DTD", (b"\0never\0",))  # nor the check of the sheets read
     with pytest.raises(InputError) as refused, most_memory() as peak:
         load_workbook_inputs(path)
     assert peak.mib < BOMB_PEAK_MIB, peak.mib
@@ -707,15 +706,15 @@ def test_england_scale_workbook_loads_well_within_the_limits(tmp_path):
     assert len(loaded.inputs.services) == 320 * 12 and loaded.warnings == []
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
-    assert sum(i.file_size for i in infos) * 50 < xlsx_package.MAX_UNCOMPRESSED_BYTES
-    assert len(infos) * 50 < xlsx_package.MAX_PARTS
-    assert max(i.file_size / i.compress_size for i in infos) * 10 < xlsx_package.MAX_COMPRESSION_RATIO
-    assert 320 * 12 * 7 * 20 < xlsx_package.MAX_CELLS and 320 * 12 * 20 < xlsx_package.MAX_ROWS
+    assert sum(i.file_size for i in infos) * 50 < package.MAX_UNCOMPRESSED_BYTES
+    assert len(infos) * 50 < package.MAX_PARTS
+    assert max(i.file_size / i.compress_size for i in infos) * 10 < package.MAX_COMPRESSION_RATIO
+    assert 320 * 12 * 7 * 20 < package.MAX_CELLS and 320 * 12 * 20 < package.MAX_ROWS
 
 
 def test_bytes_io_reads_do_not_touch_the_path(tmp_path):
     """openpyxl is given bytes, never the path: its own extension check cannot disagree with ours."""
     path = write(tmp_path, base())
-    with mock.patch.object(validate, "load_workbook", wraps=validate.load_workbook) as loader:
+    with mock.patch.object(source, "load_workbook", wraps=source.load_workbook) as loader:
         load_workbook_inputs(path)
     assert all(isinstance(call.args[0], io.BytesIO) for call in loader.call_args_list)

@@ -821,31 +821,31 @@ def test_files_that_are_not_what_they_claim(tmp_path, make, expected):
     ("MAX_ROWS", 5, "the sheet 'Services' has 6 rows, beyond the 5"),
 ])
 def test_each_limit_refuses_before_parsing(tmp_path, monkeypatch, cap, value, expected):
-    from optimizer.workbook import package as xlsx_package
+    from optimizer.workbook import package
 
     path = write(tmp_path, base())
     with zipfile.ZipFile(path, "a") as archive:  # openpyxl writes texts inline; Excel shares them
         archive.writestr("xl/sharedStrings.xml", b"<sst>" + b"<si><t>text</t></si>" * 10 + b"</sst>")
-    monkeypatch.setattr(xlsx_package, cap, value)
+    monkeypatch.setattr(package, cap, value)
     found = only_problem(path)
     assert expected in found and "it was not" in found, found
 
 
 def test_compression_ratio_limit(tmp_path, monkeypatch):
-    from optimizer.workbook import package as xlsx_package
+    from optimizer.workbook import package
 
     path = write(tmp_path, base())
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/media/blank.bin", b"\0" * 200_000)
-    monkeypatch.setattr(xlsx_package, "RATIO_GRACE_BYTES", 100_000)
+    monkeypatch.setattr(package, "RATIO_GRACE_BYTES", 100_000)
     assert "has a part ('xl/media/blank.bin') compressed" in only_problem(path)
 
 
 def test_cell_limit_counts_the_padding_of_wide_rows(tmp_path, monkeypatch):
-    from optimizer.workbook import package as xlsx_package
+    from optimizer.workbook import package
 
     path = edit_book(write(tmp_path, base()), lambda book: book["Services"].cell(row=2, column=200, value="x"))
-    monkeypatch.setattr(xlsx_package, "MAX_CELLS", 150)  # 35 cells in the file, but row 2 is read as 200
+    monkeypatch.setattr(package, "MAX_CELLS", 150)  # 35 cells in the file, but row 2 is read as 200
     assert "the sheet 'Services' goes beyond the 150 cells" in only_problem(path)
 
 
