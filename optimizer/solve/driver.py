@@ -5,7 +5,7 @@ Each aim is solved in four steps, all exact:
 2. a MIP over the columns the LP uses (and the previous plan's) gives a first plan; on large
    problems, so does tiling the LP (``optimizer.solve.tiling``), and the better is kept;
 3. the neighbourhood search (``optimizer.solve.search``) improves it area by area, towards the LP bound;
-4. the LP is tightened with the rounding cuts its solution breaks (``model.violated_count_cuts``);
+4. the LP is tightened with the rounding cuts its solution breaks (``optimizer.model.cuts.violated_count_cuts``);
    then a column whose reduced cost exceeds (plan - LP bound) cannot be in any plan as good as this one,
    so it is left out, and the solver finishes on the rest from the plan in hand. When too many
    columns are left for any solver to finish (England), the bound is tightened instead by settling
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from optimizer.model.build import TIE, Aim, Model, violated_count_cuts
+from optimizer.model.build import TIE, Aim, Model
+from optimizer.model.cuts import violated_count_cuts
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import BACKENDS, Outcome, SolverError
 from optimizer.solve.bound import area_bound, columns_touching, complementary_gaps

@@ -10,11 +10,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from optimizer.model.build import (
-    build_model,
-    partnership_count_cuts,
-    violated_count_cuts,
-)
+from optimizer.model.build import build_model
+from optimizer.model.cuts import partnership_count_cuts, violated_count_cuts
 from optimizer.model.candidates import cliques, distances_km, enumerate_candidates
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook

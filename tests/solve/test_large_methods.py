@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.model.build import build_model, partnership_components
+from optimizer.model.build import build_model
+from optimizer.model.cuts import partnership_components
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.pipeline import optimise
 from optimizer.solve import backends as solvers
