@@ -9,7 +9,7 @@ coefficients.
 
 The matrix is built in bulk with numpy from flat arrays of memberships: England's 480,000
 candidates and 3.6 million non-zeros take about a second, where one PuLP object per variable and
-per term took 18 s. ``to_pulp`` gives the same model as a PuLP problem (CBC is run through it).
+per term took 18 s. CBC is handed it through PuLP (``optimizer.solve.backends.cbc.to_pulp``).
 
 Each ``define_*`` function adds one family of rows, in order. The three aims of the lexicographic
 order are kept as separate cost vectors; ``optimizer.solve.driver`` optimises them in turn.
@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pulp
 
 from optimizer.model.candidates import Candidates
 from optimizer.model.cuts import define_partnership_count_cuts
@@ -322,28 +321,3 @@ def build_model(inputs: Inputs, candidates: Candidates) -> Model:
         define(model)
     return model
 
-
-def to_pulp(matrix: Matrix, cost: np.ndarray, name: str = "shared_services") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-    """The same program as a PuLP problem, columns named by index (``x12``): PuLP rewrites characters
-    such as ``-`` and ``&`` in names, so names built from councils or services could collide."""
-    problem = pulp.LpProblem(name, pulp.LpMinimize)
-    variables = [
-        problem.add_variable(
-            f"x{j}", lo, None if math.isinf(up) else up, cat=pulp.LpInteger if whole else pulp.LpContinuous
-        )
-        for j, (lo, up, whole) in enumerate(zip(matrix.lower.tolist(), matrix.upper.tolist(), matrix.integer.tolist()))
-    ]
-    problem.setObjective(pulp.LpAffineExpression([(variables[j], c) for j, c in enumerate(cost.tolist()) if c]))
-    start, cols, values = matrix.csr
-    for i in range(matrix.n_rows):
-        a, b = start[i], start[i + 1]
-        expression = pulp.LpAffineExpression([(variables[j], v) for j, v in zip(cols[a:b].tolist(), values[a:b].tolist())])
-        lo, up = matrix.row_lower[i], matrix.row_upper[i]
-        if lo == up:
-            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintEQ, rhs=lo), f"c{i}")
-            continue
-        if math.isfinite(lo):
-            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintGE, rhs=lo), f"c{i}")
-        if math.isfinite(up):
-            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, rhs=up), f"u{i}")
-    return problem, variables

@@ -49,6 +49,13 @@ class Matrix:
         start = np.searchsorted(self.rows[order], np.arange(self.n_rows + 1)).astype(np.int32)
         return start, self.cols[order].astype(np.int32), self.values[order]
 
+    def rounded(self, x: np.ndarray) -> np.ndarray:
+        """x with its whole columns rounded to the nearest whole number (solvers return them to
+        their integrality tolerance)."""
+        x = np.array(x, dtype=np.float64)
+        x[self.integer] = np.round(x[self.integer])
+        return x
+
     def activity(self, x: np.ndarray) -> np.ndarray:
         """A x."""
         return np.bincount(self.rows, weights=self.values * x[self.cols], minlength=self.n_rows)

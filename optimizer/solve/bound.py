@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.model.matrix import Matrix
-from optimizer.solve.backends import Outcome
+from optimizer.solve.results import Outcome
 
 DUAL_TOLERANCE = 1e-7  # relative to the largest cost: a reduced cost this far below 0 is the LP's rounding
 

@@ -36,6 +36,7 @@ from optimizer.solve.backends import BACKENDS, Outcome, SolverError
 from optimizer.solve.bound import area_bound, columns_touching, complementary_gaps
 from optimizer.solve.search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
 from optimizer.solve.tiling import tile
+from optimizer.tolerances import within_tie_or_gap
 
 __all__ = ["BACKENDS", "Solution", "SolverError", "StageResult", "judge", "solve_aim", "solve_model"]
 
@@ -197,7 +198,7 @@ class AimSolve:
             self.progress(f"  {self.aim.name.replace('_', ' ')}: {message} ({took:.1f} s)")
 
     def close(self, value: float, bound: float) -> bool:
-        return value - bound <= max(self.aim.tie, self.gap * abs(value))
+        return within_tie_or_gap(value, bound, self.aim.tie, self.gap)
 
 
 def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap: float, start: np.ndarray | None,
@@ -445,7 +446,7 @@ def judge(aim: Aim, outcome: Outcome, lowest: float | None, began: float, gap: f
     value = float(aim.cost @ outcome.x)
     bounds = [b for b in (outcome.bound, lowest) if b is not None and math.isfinite(b)]
     bound = min(max(bounds), value) if bounds else None
-    if outcome.termination == "optimal" and (bound is None or value - bound > max(aim.tie, gap * abs(value)) + 1e-9):
+    if outcome.termination == "optimal" and (bound is None or not within_tie_or_gap(value, bound, aim.tie, gap, 1e-9)):
         bound = value
     return StageResult(aim.name, outcome.termination, True, aim.sign * value,
                        None if bound is None else aim.sign * bound, seconds)

@@ -23,6 +23,7 @@ import numpy as np
 from optimizer.model.build import Aim, Model
 from optimizer.model.candidates import distances_km
 from optimizer.model.matrix import Matrix
+from optimizer.tolerances import within_tie_or_gap
 
 NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
 MOST_COLUMNS = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
@@ -208,8 +209,7 @@ class NeighbourhoodSearch:
         return x, improved
 
     def _close(self, x: np.ndarray, bound: float) -> bool:
-        value = float(self.aim.cost @ x)
-        return value - bound <= max(self.aim.tie, self.gap * abs(value))
+        return within_tie_or_gap(float(self.aim.cost @ x), bound, self.aim.tie, self.gap)
 
     def excess(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
         """Per council, how much worse the plan is than the LP solution on the columns concerning it

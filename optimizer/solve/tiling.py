@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from optimizer.model.matrix import Matrix
-from optimizer.solve.backends import Outcome
+from optimizer.solve.results import Outcome
 
 ZERO_REDUCED_COST = 1e-9  # relative to the LP bound: "priced at zero" within the LP's tolerances
 BACKTRACK_BUDGET = 1_000  # dead ends explored before rows that cannot be covered are left open

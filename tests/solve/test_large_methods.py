@@ -21,6 +21,7 @@ from optimizer.model.cuts import partnership_components
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.pipeline import optimise
 from optimizer.solve import backends as solvers
+from optimizer.solve.backends import cbc, highs, pricing
 from optimizer.solve import driver as solve
 from optimizer.solve import search
 from optimizer.workbook.validate import load_workbook_inputs
@@ -34,8 +35,8 @@ from tests.support.reference import brute_force, evaluate
 def large_methods_forced(monkeypatch):
     monkeypatch.setattr(solve, "SEARCH_FROM_COLUMNS", 0)
     monkeypatch.setattr(search, "NEIGHBOURHOOD_COLUMNS", 3)
-    monkeypatch.setattr(solvers, "PRICE_FROM_COLUMNS", 0)
-    monkeypatch.setattr(solvers, "PRICED_PER_ROUND", 2)
+    monkeypatch.setattr(pricing, "PRICE_FROM_COLUMNS", 0)
+    monkeypatch.setattr(pricing, "PRICED_PER_ROUND", 2)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
@@ -50,14 +51,14 @@ def west_midlands_model():
 
 
 @pytest.mark.parametrize("aim", [0, 1, 2])
-@pytest.mark.parametrize("priced", [solvers._highs_lp_by_pricing, solvers._cbc_lp_by_pricing])
+@pytest.mark.parametrize("priced", [highs.highs_lp_by_pricing, cbc.cbc_lp_by_pricing])
 def test_priced_lp_is_the_whole_lp(tmp_path, monkeypatch, aim, priced):
     """Pricing columns in reaches the LP optimum over every column, with dual-feasible reduced costs."""
-    monkeypatch.setattr(solvers, "PRICED_PER_ROUND", 200)
+    monkeypatch.setattr(pricing, "PRICED_PER_ROUND", 200)
     model = west_midlands_model()
     cost = model.aims[aim].cost
     log = tmp_path / "solver.log"
-    whole = solvers._highs_lp(model.matrix, cost, 60, log)
+    whole = highs.highs_lp(model.matrix, cost, 60, log)
     outcome = priced(model.matrix, cost, 60, log, None)
     assert outcome.termination == "optimal"
     assert outcome.bound == pytest.approx(whole.bound, rel=1e-7, abs=1e-6)
@@ -72,10 +73,10 @@ def test_a_priced_lp_cut_short_by_cbc_proves_nothing(tmp_path, monkeypatch):
     """When CBC stops a round's LP at its time limit it still hands back that round's columns'
     values; they are no LP solution over every column (England's LP with rounding cuts, given
     a quarter of the time left, once crashed the solve by passing them on)."""
-    run_cbc = solvers._run_cbc
-    monkeypatch.setattr(solvers, "_run_cbc", lambda *args, **kw: replace(run_cbc(*args, **kw), termination="time_limit"))
+    run_cbc = cbc._run_cbc
+    monkeypatch.setattr(cbc, "_run_cbc", lambda *args, **kw: replace(run_cbc(*args, **kw), termination="time_limit"))
     model = west_midlands_model()
-    outcome = solvers._cbc_lp_by_pricing(model.matrix, model.aims[-1].cost, 60, tmp_path / "solver.log", None)
+    outcome = cbc.cbc_lp_by_pricing(model.matrix, model.aims[-1].cost, 60, tmp_path / "solver.log", None)
     assert (outcome.termination, outcome.x, outcome.bound, outcome.duals) == ("time_limit", None, None, None)
 
 
