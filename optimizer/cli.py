@@ -139,7 +139,7 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
         optimise,  # the solvers load only for a workbook worth solving
     )
     from optimizer.report.workbook import write_plan
-    from optimizer.solve.driver import SolverError
+    from optimizer.solve.results import SolverError
 
     settings = inputs.settings.override(solver=solver, time_limit_s=time_limit, mip_gap=gap, targets=targets)
     inputs = inputs.with_settings(settings)

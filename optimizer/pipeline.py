@@ -9,7 +9,8 @@ from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.plan import Plan, make_plan
 from optimizer.solve.diagnose import diagnose
-from optimizer.solve.driver import Solution, solve_model
+from optimizer.solve.driver import solve_model
+from optimizer.solve.results import Solution
 from optimizer.workbook.inputs import Inputs
 
 Progress = Callable[[str], None]

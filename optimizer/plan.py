@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from optimizer.model.candidates import Candidates, payback_years
-from optimizer.solve.driver import Solution, StageResult
+from optimizer.solve.results import Solution, StageResult
 from optimizer.workbook.inputs import Inputs
 
 MET = 0.01  # a target is met when the shortfall is within a penny (float noise, not money)

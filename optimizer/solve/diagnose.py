@@ -22,7 +22,8 @@ import numpy as np
 from optimizer.model.build import Aim, build_model
 from optimizer.model.candidates import Candidates
 from optimizer.plan import Diagnosis, make_plan
-from optimizer.solve.driver import BACKENDS, judge, solve_model
+from optimizer.solve.backends import BACKENDS
+from optimizer.solve.driver import judge, solve_model
 from optimizer.workbook.inputs import Inputs
 
 DIAGNOSIS_SHARE = 0.5  # of the run's time limit, for the diagnosis solves together

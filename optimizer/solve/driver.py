@@ -23,7 +23,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -32,13 +32,14 @@ import numpy as np
 from optimizer.model.build import TIE, Aim, Model
 from optimizer.model.cuts import violated_count_cuts
 from optimizer.model.matrix import Matrix
-from optimizer.solve.backends import BACKENDS, Outcome, SolverError
+from optimizer.solve.backends import BACKENDS
 from optimizer.solve.bound import area_bound, columns_touching, complementary_gaps
+from optimizer.solve.results import Outcome, Solution, SolverError, StageResult
 from optimizer.solve.search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
 from optimizer.solve.tiling import tile
 from optimizer.tolerances import within_tie_or_gap
 
-__all__ = ["BACKENDS", "Solution", "SolverError", "StageResult", "judge", "solve_aim", "solve_model"]
+__all__ = ["judge", "solve_aim", "solve_model"]
 
 #  termination: why the solver stopped  ->  run status when it holds no plan
 NO_PLAN_STATUS = {"infeasible": "infeasible", "time_limit": "no_solution", "interrupted": "no_solution"}
@@ -59,44 +60,6 @@ PROVABLE_COLUMNS = 100_000  # a MIP over more did not leave its root in the time
 REDUCED_COST_SLACK = 1e-6  # relative; reduced costs are only as exact as the LP's tolerances
 CUT_ROUNDS = 8  # LPs re-solved with the rounding cuts the last one broke, at most
 CUT_SHARE = 0.4  # of the time left, for them
-
-
-@dataclass(frozen=True)
-class StageResult:
-    """What the solve of one aim proved."""
-
-    aim: str
-    termination: str  # optimal | time_limit | infeasible | interrupted | error | not_run
-    has_plan: bool
-    value: float | None = None  # the aim's value in the plan found (its own sign: net benefit positive)
-    bound: float | None = None  # best value proven possible, in the same sign
-    seconds: float = 0.0
-
-    @property
-    def gap(self) -> float:
-        """Relative gap between plan and bound; 0 within the aim's tie tolerance; 1 when nothing is proven."""
-        if not self.has_plan or self.bound is None or self.value is None or math.isinf(self.bound):
-            return 1.0
-        diff = abs(self.value - self.bound)
-        if diff <= TIE[self.aim]:
-            return 0.0
-        return min(1.0, diff / max(abs(self.value), abs(self.bound)))
-
-
-@dataclass
-class Solution:
-    status: str  # optimal | feasible | infeasible | no_solution
-    solver: str
-    partnerships: list[int] = field(default_factory=list)  # indices into candidates.partnerships
-    reductions: list[int] = field(default_factory=list)
-    stages: list[StageResult] = field(default_factory=list)
-    seconds: float = 0.0
-    log_tail: list[str] = field(default_factory=list)
-
-    @property
-    def gap(self) -> float:
-        """The largest proven relative gap over the aims (0 when every aim is proven exact)."""
-        return max((s.gap for s in self.stages), default=0.0)
 
 
 def _log_tail(path: Path, lines: int = 15) -> list[str]:

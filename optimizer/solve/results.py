@@ -3,10 +3,13 @@ types, not highspy or PuLP."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from optimizer.model.build import TIE
 
 
 class SolverError(Exception):
@@ -30,3 +33,41 @@ class Outcome:
 
 # (plan, bound, seconds) -> None: called as a MIP improves, for the progress display
 Watcher = Callable[[float, float, float], None]
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What the solve of one aim proved."""
+
+    aim: str
+    termination: str  # optimal | time_limit | infeasible | interrupted | error | not_run
+    has_plan: bool
+    value: float | None = None  # the aim's value in the plan found (its own sign: net benefit positive)
+    bound: float | None = None  # best value proven possible, in the same sign
+    seconds: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between plan and bound; 0 within the aim's tie tolerance; 1 when nothing is proven."""
+        if not self.has_plan or self.bound is None or self.value is None or math.isinf(self.bound):
+            return 1.0
+        diff = abs(self.value - self.bound)
+        if diff <= TIE[self.aim]:
+            return 0.0
+        return min(1.0, diff / max(abs(self.value), abs(self.bound)))
+
+
+@dataclass
+class Solution:
+    status: str  # optimal | feasible | infeasible | no_solution
+    solver: str
+    partnerships: list[int] = field(default_factory=list)  # indices into candidates.partnerships
+    reductions: list[int] = field(default_factory=list)
+    stages: list[StageResult] = field(default_factory=list)
+    seconds: float = 0.0
+    log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float:
+        """The largest proven relative gap over the aims (0 when every aim is proven exact)."""
+        return max((s.gap for s in self.stages), default=0.0)
