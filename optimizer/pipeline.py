@@ -11,6 +11,7 @@ from optimizer.plan import Plan, make_plan
 from optimizer.solve.diagnose import diagnose
 from optimizer.solve.driver import solve_model
 from optimizer.solve.results import Solution
+from optimizer.status import RunStatus
 from optimizer.workbook.inputs import Inputs
 
 Progress = Callable[[str], None]
@@ -23,7 +24,7 @@ def _silent(_: str) -> None:
 def _without_choices(inputs: Inputs) -> Solution:
     """Nothing can be shared or reduced: the empty plan, unless hard targets need savings."""
     stuck = inputs.settings.targets == "hard" and any(c.target for c in inputs.councils)
-    return Solution("infeasible" if stuck else "optimal", inputs.settings.solver)
+    return Solution(RunStatus.INFEASIBLE if stuck else RunStatus.OPTIMAL, inputs.settings.solver)
 
 
 def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
@@ -43,7 +44,7 @@ def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
         )
         solution = solve_model(model, progress=progress)
     diagnosis = ()
-    if solution.status == "infeasible":
+    if solution.status == RunStatus.INFEASIBLE:
         progress("no plan meets every requirement; working out why")
         diagnosis = diagnose(inputs, candidates)
     return make_plan(inputs, candidates, solution, diagnosis=diagnosis)

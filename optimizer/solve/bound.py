@@ -24,6 +24,7 @@ import numpy as np
 
 from optimizer.model.matrix import Matrix
 from optimizer.solve.results import Outcome
+from optimizer.status import Termination
 
 DUAL_TOLERANCE = 1e-7  # relative to the largest cost: a reduced cost this far below 0 is the LP's rounding
 
@@ -52,7 +53,7 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     sub = _area_program(matrix, area, free)
     outcome = backend(sub, price[free], limit=seconds, gap=gap, tie=0.0, log=log)
     proven = outcome.bound
-    if outcome.termination == "optimal" and outcome.has_plan:
+    if outcome.termination == Termination.OPTIMAL and outcome.has_plan:
         # proven within the gap; and the solvers' own bound can be missing (CBC's log when presolve
         # solves it) or 0 (HiGHS when presolve leaves no whole column)
         value = float(price[free] @ outcome.x)

@@ -24,6 +24,7 @@ from optimizer.model.candidates import Candidates
 from optimizer.plan import Diagnosis, make_plan
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.driver import judge, solve_model
+from optimizer.status import WITH_PLAN
 from optimizer.workbook.inputs import Inputs
 
 DIAGNOSIS_SHARE = 0.5  # of the run's time limit, for the diagnosis solves together
@@ -113,7 +114,7 @@ def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float) -> 
     model = build_model(soft, candidates)
     model.aims = model.aims[:1]
     solution = solve_model(model)
-    if solution.status not in ("optimal", "feasible"):
+    if solution.status not in WITH_PLAN:
         return None
     return {line.council: line.total_saving for line in make_plan(inputs, candidates, solution).councils}
 

@@ -37,12 +37,10 @@ from optimizer.solve.bound import area_bound, columns_touching, complementary_ga
 from optimizer.solve.results import Outcome, Solution, SolverError, StageResult
 from optimizer.solve.search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
 from optimizer.solve.tiling import tile
+from optimizer.status import RunStatus, Termination, status_without_plan
 from optimizer.tolerances import within_tie_or_gap
 
 __all__ = ["judge", "solve_aim", "solve_model"]
-
-#  termination: why the solver stopped  ->  run status when it holds no plan
-NO_PLAN_STATUS = {"infeasible": "infeasible", "time_limit": "no_solution", "interrupted": "no_solution"}
 
 QUICK_SHARE = 0.2  # of an aim's time, for the plan built from the LP's columns
 QUICK_PER_LP_SECOND = 1.0  # and, where the tiling runs too, at most this many seconds per LP second
@@ -109,13 +107,13 @@ class AimSolve:
               watch: Callable | None = None) -> Outcome:
         """The aim over the ``free`` decisions only (None: all alive), the others held at 0."""
         if time.perf_counter() >= self.deadline:  # handing England to CBC alone takes seconds
-            return Outcome("time_limit")
+            return Outcome(Termination.TIME_LIMIT)
         free = self.alive if free is None else free & self.alive
         # continuous columns (shortfalls) and required partnerships are always free
         free = free | ~self.matrix.integer | (self.matrix.lower > 0)
         matrix = self.matrix.restrict(free, np.zeros(self.matrix.n_cols))
         if matrix is None:
-            return Outcome("infeasible")
+            return Outcome(Termination.INFEASIBLE)
         outcome = self.backend(matrix, self.aim.cost[free], limit=limit, gap=self.gap, tie=self.aim.tie,
                                log=self.log, start=None if start is None else start[free], relax=relax, watch=watch)
         if outcome.x is None:
@@ -176,7 +174,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress)
     lp = run.solve(None, start, limit=run.left(), relax=True)  # a priced LP starts from the plan's columns
     lp_seconds = time.perf_counter() - began
-    if not lp.has_plan or lp.termination != "optimal":
+    if not lp.has_plan or lp.termination != Termination.OPTIMAL:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, -math.inf))
         return judge(aim, final, None, began, gap), final.x, alive, matrix  # the MIP says why (infeasible, out of time)
     lowest = lp.bound
@@ -191,7 +189,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     try:
         quick = run.solve(used, start, limit=quick_limit)
     except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
-        quick = Outcome("error")
+        quick = Outcome(Termination.ERROR)
     plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
     if large:
         plan = _better(aim, plan, _tiled(run, lp, plan, TILING_PER_LP_SECOND * max(1.0, lp_seconds)))
@@ -206,7 +204,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=wide)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
-    final = Outcome("optimal", plan, lowest)
+    final = Outcome(Termination.OPTIMAL, plan, lowest)
     if not run.close(aim.cost @ plan, lowest):
         run, lp = _with_rounding_cuts(run, lp, plan)
         lowest = max(lowest, lp.bound)
@@ -221,7 +219,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
             plan = search.improve(plan, lp.x, lowest, run.deadline)
             run.say(f"area by area, on: plan {_figure(aim, aim.value(plan))}")
             lowest = _settle_wider(run, search, plan, lp, lowest)
-            final = Outcome("optimal" if run.close(aim.cost @ plan, lowest) else "time_limit", plan, lowest)
+            final = Outcome(Termination.OPTIMAL if run.close(aim.cost @ plan, lowest) else Termination.TIME_LIMIT, plan, lowest)
         else:
             run.say(f"proving it over the {int(keep.sum()):,} of {int(alive.sum()):,} options that could do better")
             final = run.solve(keep, plan, limit=run.left(), watch=_watcher(aim, progress, lowest))
@@ -249,7 +247,7 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
         tighter = replace(run, matrix=run.matrix.with_rows([(cols, values, -math.inf, most) for cols, values, most in cuts]))
         columns = np.maximum(plan, lp.x > 0)  # a start for an LP is the columns it begins with
         again = tighter.solve(None, columns, limit=deadline - time.perf_counter(), relax=True)
-        if again.termination != "optimal":
+        if again.termination != Termination.OPTIMAL:
             break
         run, lp = tighter, again
         run.say(f"LP with {len(cuts)} rounding cuts: bound {_figure(run.aim, run.aim.sign * lp.bound)}")
@@ -409,7 +407,7 @@ def judge(aim: Aim, outcome: Outcome, lowest: float | None, began: float, gap: f
     value = float(aim.cost @ outcome.x)
     bounds = [b for b in (outcome.bound, lowest) if b is not None and math.isfinite(b)]
     bound = min(max(bounds), value) if bounds else None
-    if outcome.termination == "optimal" and (bound is None or not within_tie_or_gap(value, bound, aim.tie, gap, 1e-9)):
+    if outcome.termination == Termination.OPTIMAL and (bound is None or not within_tie_or_gap(value, bound, aim.tie, gap, 1e-9)):
         bound = value
     return StageResult(aim.name, outcome.termination, True, aim.sign * value,
                        None if bound is None else aim.sign * bound, seconds)
@@ -436,7 +434,7 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
         for k, aim in enumerate(model.aims):
             remaining = settings.time_limit_s - (time.perf_counter() - began)
             if remaining <= 0:
-                stages.append(StageResult(aim.name, "not_run", plan is not None))
+                stages.append(StageResult(aim.name, Termination.NOT_RUN, plan is not None))
                 continue
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             # the rounding cuts an aim adds hold for every plan: later aims keep them
@@ -452,13 +450,13 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
         tail = _log_tail(log)
     seconds = time.perf_counter() - began
     if plan is None:
-        last = stages[-1].termination if stages else "error"
-        if last == "error":
+        last = stages[-1].termination if stages else Termination.ERROR
+        if last == Termination.ERROR:
             raise SolverError(f"{settings.solver} stopped without a plan or a reason:\n" + "\n".join(tail))
-        return Solution(NO_PLAN_STATUS.get(last, "no_solution"), settings.solver, stages=stages, seconds=seconds, log_tail=tail)
+        return Solution(status_without_plan(last), settings.solver, stages=stages, seconds=seconds, log_tail=tail)
     proven = all(s.has_plan and s.gap <= settings.mip_gap for s in stages)
     return Solution(
-        "optimal" if proven else "feasible",
+        RunStatus.OPTIMAL if proven else RunStatus.FEASIBLE,
         settings.solver,
         _chosen(plan, 0, model.n_partnerships),
         _chosen(plan, model.n_partnerships, model.n_decisions),

@@ -20,7 +20,7 @@ class SolverError(Exception):
 class Outcome:
     """What one solver call returned, in the units it minimised."""
 
-    termination: str  # optimal | time_limit | infeasible | interrupted | error
+    termination: str  # a ``Termination`` word (not NOT_RUN)
     x: np.ndarray | None = None  # the plan, whole columns rounded; None without one
     bound: float | None = None  # the best objective proven possible
     reduced_costs: np.ndarray | None = None  # LP only
@@ -40,7 +40,7 @@ class StageResult:
     """What the solve of one aim proved."""
 
     aim: str
-    termination: str  # optimal | time_limit | infeasible | interrupted | error | not_run
+    termination: str  # a ``Termination`` word
     has_plan: bool
     value: float | None = None  # the aim's value in the plan found (its own sign: net benefit positive)
     bound: float | None = None  # best value proven possible, in the same sign
@@ -59,7 +59,7 @@ class StageResult:
 
 @dataclass
 class Solution:
-    status: str  # optimal | feasible | infeasible | no_solution
+    status: str  # a ``RunStatus`` word
     solver: str
     partnerships: list[int] = field(default_factory=list)  # indices into candidates.partnerships
     reductions: list[int] = field(default_factory=list)

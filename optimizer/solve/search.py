@@ -23,6 +23,7 @@ import numpy as np
 from optimizer.model.build import Aim, Model
 from optimizer.model.candidates import distances_km
 from optimizer.model.matrix import Matrix
+from optimizer.status import Termination
 from optimizer.tolerances import within_tie_or_gap
 
 NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
@@ -110,7 +111,7 @@ class NeighbourhoodSearch:
         # within £13 k of its bound at 3 s, then 57 s spent proving the last £13 k)
         tie = 0.1 * max(self.aim.tie, self.gap * abs(float(self.aim.cost @ x)))
         outcome = self.backend(sub, cost, limit=seconds, gap=self.gap * 0.1, tie=tie, log=self.log, start=x[free])
-        self.proven = outcome.termination == "optimal"
+        self.proven = outcome.termination == Termination.OPTIMAL
         if not outcome.has_plan:
             return None
         better = x.copy()

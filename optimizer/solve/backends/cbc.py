@@ -13,17 +13,18 @@ import pulp
 
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import pricing
+from optimizer.status import Termination
 from optimizer.solve.results import Outcome, SolverError, Watcher
 
 CBC_TERMINATION = {  # a line of CBC's log -> termination; the first that matches wins
-    r"^Result - Optimal solution found": "optimal",
-    r"^Result - (Problem proven|Linear relaxation) infeasible": "infeasible",
-    r"^Result - Stopped on (time limit|iterations or time)": "time_limit",
-    r"^Result - Stopped on ctrl-c": "interrupted",
-    r"^Optimal - objective value": "optimal",  # no integer column left: CBC solved a plain LP
-    r"^Problem is infeasible": "infeasible",  # found by CBC's presolve, before branch and bound
-    r"^Pre-processing says infeasible": "infeasible",
-    r"^Problem is infeasible - tightenPrimalBounds": "infeasible",
+    r"^Result - Optimal solution found": Termination.OPTIMAL,
+    r"^Result - (Problem proven|Linear relaxation) infeasible": Termination.INFEASIBLE,
+    r"^Result - Stopped on (time limit|iterations or time)": Termination.TIME_LIMIT,
+    r"^Result - Stopped on ctrl-c": Termination.INTERRUPTED,
+    r"^Optimal - objective value": Termination.OPTIMAL,  # no integer column left: CBC solved a plain LP
+    r"^Problem is infeasible": Termination.INFEASIBLE,  # found by CBC's presolve, before branch and bound
+    r"^Pre-processing says infeasible": Termination.INFEASIBLE,
+    r"^Problem is infeasible - tightenPrimalBounds": Termination.INFEASIBLE,
 }
 
 _CBC_NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?)"
@@ -67,7 +68,7 @@ def _row_dual(problem, i: int) -> float:
 
 def read_cbc_log(text: str) -> tuple[str, float | None]:
     """(termination, proven bound) from CBC's log; CBC's own "Gap" line is not trusted (it can read -0.00)."""
-    termination = next((t for line, t in CBC_TERMINATION.items() if re.search(line, text, re.M)), "error")
+    termination = next((t for line, t in CBC_TERMINATION.items() if re.search(line, text, re.M)), Termination.ERROR)
     bound = re.search(rf"^Lower bound:\s+{_CBC_NUMBER}", text, re.M | re.I)
     return termination, float(bound.group(1)) if bound else None
 
@@ -109,11 +110,11 @@ def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float,
     except pulp.PulpSolverError as exc:
         # CBC writes no solution file when its bound tightening proves infeasibility; its log says so
         termination, _ = read_cbc_log(log.read_text(errors="replace") if log.exists() else "")
-        if termination == "infeasible":
-            return Outcome("infeasible")
+        if termination == Termination.INFEASIBLE:
+            return Outcome(Termination.INFEASIBLE)
         raise SolverError(f"CBC failed: {exc}") from exc
     termination, bound = read_cbc_log(log.read_text(errors="replace"))
-    has_plan = termination != "infeasible" and problem.sol_status in (
+    has_plan = termination != Termination.INFEASIBLE and problem.sol_status in (
         pulp.LpSolutionOptimal,
         pulp.LpSolutionIntegerFeasible,
     )
@@ -139,16 +140,16 @@ class CbcRestrictedLP(pricing.RestrictedLP):
         rows = matrix.rows_touched(chosen)
         sub = matrix.restrict(chosen, np.zeros(matrix.n_cols))
         if sub is None or seconds <= 0:
-            return Outcome("time_limit" if seconds <= 0 else "infeasible")
+            return Outcome(Termination.TIME_LIMIT if seconds <= 0 else Termination.INFEASIBLE)
         problem, variables = to_pulp(sub, self.cost[chosen])
         outcome = _run_cbc(problem, variables, sub, self.cost[chosen], seconds, 0.0, 0.0, self.log, relax=True)
-        if outcome.termination != "optimal":  # an LP cut short proves nothing; its x is the round's columns only
+        if outcome.termination != Termination.OPTIMAL:  # an LP cut short proves nothing; its x is the round's columns only
             return Outcome(outcome.termination)
         row_dual = np.zeros(matrix.n_rows)
         row_dual[rows] = outcome.duals  # a row without columns yet binds nothing: dual 0
         x = np.zeros(matrix.n_cols)
         x[chosen] = outcome.x
-        return Outcome("optimal", x, float(self.cost @ x), None, row_dual)
+        return Outcome(Termination.OPTIMAL, x, float(self.cost @ x), None, row_dual)
 
 
 def cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path, start: np.ndarray | None) -> Outcome:

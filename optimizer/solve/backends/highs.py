@@ -10,20 +10,21 @@ import numpy as np
 
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import pricing
+from optimizer.status import Termination
 from optimizer.solve.results import Outcome, SolverError, Watcher
 
 _HS = highspy.HighsModelStatus
 HIGHS_TERMINATION = {
-    _HS.kOptimal: "optimal",
-    _HS.kInfeasible: "infeasible",
-    _HS.kUnboundedOrInfeasible: "infeasible",
-    _HS.kTimeLimit: "time_limit",
-    _HS.kIterationLimit: "time_limit",
-    _HS.kSolutionLimit: "time_limit",
-    _HS.kInterrupt: "interrupted",
-    _HS.kHighsInterrupt: "interrupted",
-    _HS.kObjectiveBound: "optimal",
-    _HS.kObjectiveTarget: "optimal",
+    _HS.kOptimal: Termination.OPTIMAL,
+    _HS.kInfeasible: Termination.INFEASIBLE,
+    _HS.kUnboundedOrInfeasible: Termination.INFEASIBLE,
+    _HS.kTimeLimit: Termination.TIME_LIMIT,
+    _HS.kIterationLimit: Termination.TIME_LIMIT,
+    _HS.kSolutionLimit: Termination.TIME_LIMIT,
+    _HS.kInterrupt: Termination.INTERRUPTED,
+    _HS.kHighsInterrupt: Termination.INTERRUPTED,
+    _HS.kObjectiveBound: Termination.OPTIMAL,
+    _HS.kObjectiveTarget: Termination.OPTIMAL,
 }
 
 PROGRESS_EVERY_S = 10.0  # between bound reports; every better plan is reported at once
@@ -68,7 +69,7 @@ def _run(h: highspy.Highs) -> str:
         h.run()
     except Exception as exc:  # highspy raises its own types; none of them leaves a usable plan
         raise SolverError(f"HiGHS failed: {exc}") from exc
-    return HIGHS_TERMINATION.get(h.getModelStatus(), "error")
+    return HIGHS_TERMINATION.get(h.getModelStatus(), Termination.ERROR)
 
 
 def solve_highs(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float, log: Path,
@@ -95,7 +96,7 @@ def highs_lp(matrix: Matrix, cost: np.ndarray, limit: float, log: Path) -> Outco
     h = _highs(limit, 0.0, 0.0, log)
     _pass(h, matrix, cost, np.zeros(matrix.n_cols, dtype=np.int32))
     termination = _run(h)
-    if termination != "optimal":
+    if termination != Termination.OPTIMAL:
         return Outcome(termination)
     solution = h.getSolution()
     return Outcome(termination, np.array(solution.col_value), h.getInfo().objective_function_value,
@@ -115,7 +116,7 @@ class HighsRestrictedLP(pricing.RestrictedLP):
     def solve(self, seconds: float) -> Outcome:
         self.h.setOptionValue("time_limit", max(0.01, seconds))
         termination = _run(self.h)
-        if termination != "optimal":
+        if termination != Termination.OPTIMAL:
             return Outcome(termination)
         solution = self.h.getSolution()
         x = np.zeros(self.matrix.n_cols)
@@ -134,7 +135,7 @@ class HighsRestrictedLP(pricing.RestrictedLP):
         )
 
     def instead(self, failed: Outcome, seconds: float) -> Outcome:
-        if failed.termination == "time_limit":
+        if failed.termination == Termination.TIME_LIMIT:
             return Outcome(failed.termination)
         # e.g. too few columns yet to meet every row: solve it whole
         return highs_lp(self.matrix, self.cost, max(0.01, seconds), self.log)

@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from optimizer.model.matrix import Matrix
+from optimizer.status import Termination
 from optimizer.solve.results import Outcome
 
 PRICE_FROM_COLUMNS = 50_000  # LPs with more columns are solved by pricing them in
@@ -47,7 +48,7 @@ def lp_by_pricing(restricted: type[RestrictedLP], matrix: Matrix, cost: np.ndarr
     lp = restricted(matrix, cost, first_columns(matrix, cost, start), log)
     while True:
         outcome = lp.solve(limit - (time.perf_counter() - began))
-        if outcome.termination != "optimal":
+        if outcome.termination != Termination.OPTIMAL:
             return lp.instead(outcome, limit - (time.perf_counter() - began))
         reduced = matrix.priced(cost, outcome.duals)
         entering = entering_columns(reduced, lp.chosen, cost)
