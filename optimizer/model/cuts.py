@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optimizer.tolerances import INTEGRALITY
+
 if TYPE_CHECKING:
     from optimizer.model.build import Model
 
@@ -107,7 +109,7 @@ def define_partnership_count_cuts(model: Model) -> None:
         model.add_row(cols, values, -INF, most)
 
 
-def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = 1e-6) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = INTEGRALITY) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """The rounding cuts (``partnership_count_cuts``) an LP solution x breaks, as (columns, values,
     upper bound) rows.
 

@@ -14,7 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
-FEASIBILITY_TOLERANCE = 1e-6  # relative, on a row left with no free column by a restriction
+from optimizer.tolerances import FEASIBILITY
+
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class Matrix:
         has_free = self.rows_touched(free)
         if every_row:
             has_free[:] = True
-        slack = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(shift))
+        slack = FEASIBILITY * np.maximum(1.0, np.abs(shift))
         if np.any(~has_free & ((lower > slack) | (upper < -slack))):
             return None
         new_row = np.cumsum(has_free) - 1

@@ -25,8 +25,7 @@ import numpy as np
 from optimizer.model.matrix import Matrix
 from optimizer.solve.results import Outcome
 from optimizer.status import Termination
-
-DUAL_TOLERANCE = 1e-7  # relative to the largest cost: a reduced cost this far below 0 is the LP's rounding
+from optimizer.tolerances import DUAL
 
 
 def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.ndarray,
@@ -42,7 +41,7 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     # a column touching no area row sits at whichever bound its price favours
     rest = ~touching
     price_rest, lower, upper = price[rest], matrix.lower[rest], matrix.upper[rest]
-    tolerance = DUAL_TOLERANCE * max(1.0, float(np.abs(cost).max(initial=0.0)))
+    tolerance = DUAL * max(1.0, float(np.abs(cost).max(initial=0.0)))
     if np.any((price_rest < -tolerance) & np.isinf(upper)) or np.any((price_rest > tolerance) & np.isinf(lower)):
         return None
     held = np.where(price_rest < 0, np.where(np.isinf(upper), 0.0, upper), np.where(np.isinf(lower), 0.0, lower))

@@ -21,10 +21,11 @@ import numpy as np
 
 from optimizer.model.build import Aim, build_model
 from optimizer.model.candidates import Candidates
-from optimizer.plan import Diagnosis, make_plan
+from optimizer.plan import MET, Diagnosis, make_plan
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.driver import judge, solve_model
 from optimizer.status import WITH_PLAN
+from optimizer.tolerances import FLOAT_NOISE
 from optimizer.workbook.inputs import Inputs
 
 DIAGNOSIS_SHARE = 0.5  # of the run's time limit, for the diagnosis solves together
@@ -62,7 +63,7 @@ def required_clashes(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
             ))
         if council.max_staff_reduction_pct is not None:
             cap_fte = council.max_staff_reduction_pct * inputs.council_fte[council.name]
-            if staff[council.name] > cap_fte + 1e-9:
+            if staff[council.name] > cap_fte + FLOAT_NOISE:
                 findings.append(Diagnosis(
                     council.name,
                     f"required partnerships remove {staff[council.name]:,.1f} FTE; its staff cap "
@@ -125,7 +126,7 @@ def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
     findings = []
     for council in (c for c in inputs.councils if c.target):
         best, proven = most.get(council.name, (None, False))
-        if best is not None and best + 0.01 < council.target:
+        if best is not None and best + MET < council.target:
             qualifier = "" if proven else "at most "
             findings.append(Diagnosis(
                 council.name,
@@ -139,7 +140,7 @@ def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
     together = _least_shortfall(inputs, candidates, budget / 2)
     for council in (c for c in inputs.councils if c.target):
         saved = (together or {}).get(council.name, 0.0)
-        if together is not None and saved + 0.01 < council.target:
+        if together is not None and saved + MET < council.target:
             findings.append(Diagnosis(
                 council.name,
                 f"target {_money(council.target)} is reachable alone, but not together with the others' targets: "

@@ -38,7 +38,15 @@ from optimizer.solve.results import Outcome, Solution, SolverError, StageResult
 from optimizer.solve.search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
 from optimizer.solve.tiling import tile
 from optimizer.status import RunStatus, Termination, status_without_plan
-from optimizer.tolerances import within_tie_or_gap
+from optimizer.tolerances import (
+    FEASIBILITY,
+    FLOAT_NOISE,
+    INTEGRALITY,
+    REDUCED_COST_SLACK,
+    chosen,
+    solver_seconds,
+    within_tie_or_gap,
+)
 
 __all__ = ["judge", "solve_aim", "solve_model"]
 
@@ -55,7 +63,6 @@ AREA_SECONDS_PER_COLUMN = 0.005  # a wider region is settled only with this much
 AREA_SHARE = 0.5  # of what is left after the search, for that MIP
 SEARCH_FROM_COLUMNS = 2 * NEIGHBOURHOOD_COLUMNS  # smaller problems go to the solver whole
 PROVABLE_COLUMNS = 100_000  # a MIP over more did not leave its root in the time (England: 472,789)
-REDUCED_COST_SLACK = 1e-6  # relative; reduced costs are only as exact as the LP's tolerances
 CUT_ROUNDS = 8  # LPs re-solved with the rounding cuts the last one broke, at most
 CUT_SHARE = 0.4  # of the time left, for them
 
@@ -78,7 +85,7 @@ def _watcher(aim: Aim, progress: Callable[[str], None] | None, proven: float) ->
 
     def watch(plan: float, bound: float, seconds: float) -> None:
         bound = max(bound, proven)
-        gap = abs(plan - bound) / max(abs(plan), 1e-9)
+        gap = abs(plan - bound) / max(abs(plan), FLOAT_NOISE)
         progress(f"  {aim.name.replace('_', ' ')}: best plan {_figure(aim, aim.sign * plan)}, "
                  f"bound {_figure(aim, aim.sign * bound)}, gap {gap:.2%} ({seconds:.0f} s)")
 
@@ -101,7 +108,7 @@ class AimSolve:
     progress: Callable[[str], None] | None = None
 
     def left(self, share: float = 1.0) -> float:
-        return max(0.01, (self.deadline - time.perf_counter()) * share)
+        return solver_seconds((self.deadline - time.perf_counter()) * share)
 
     def solve(self, free: np.ndarray | None, start: np.ndarray | None, *, limit: float, relax: bool = False,
               watch: Callable | None = None) -> Outcome:
@@ -179,9 +186,9 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         return judge(aim, final, None, began, gap), final.x, alive, matrix  # the MIP says why (infeasible, out of time)
     lowest = lp.bound
     run.say(f"LP bound {_figure(aim, aim.sign * lowest)}")
-    used = matrix.integer & (lp.x > 1e-6)
+    used = matrix.integer & (lp.x > INTEGRALITY)
     if start is not None:
-        used |= matrix.integer & (start > 0.5)
+        used |= matrix.integer & chosen(start)
     large = int(alive.sum()) > SEARCH_FROM_COLUMNS  # the tiling and the search run
     quick_limit = run.left(QUICK_SHARE)
     if large:  # England's net benefit over the LP's 1,630 columns took 12 s to prove a plan 2 % worse than the tiling's
@@ -241,7 +248,7 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
     """
     deadline = time.perf_counter() + run.left(CUT_SHARE)
     for _ in range(CUT_ROUNDS):
-        cuts = violated_count_cuts(run.model, lp.x)
+        cuts = violated_count_cuts(run.model, lp.x, INTEGRALITY)
         if not cuts or time.perf_counter() >= deadline:
             break
         tighter = replace(run, matrix=run.matrix.with_rows([(cols, values, -math.inf, most) for cols, values, most in cuts]))
@@ -268,14 +275,14 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
     for round_ in range(TILING_ROUNDS):
         held = np.zeros(run.matrix.n_cols, dtype=bool)
         if plan is not None:
-            entries = kept[model.members.council] & (plan[model.members.col] > 0.5)
+            entries = kept[model.members.council] & chosen(plan[model.members.col])
             held[model.members.col[entries]] = True
         this_round = (deadline - time.perf_counter()) / (TILING_ROUNDS - round_)
         x = model.complete(tile(run.matrix, run.aim.cost, lp, this_round, held))
         if _usable(run.matrix, x):
             run.say(f"tiling the LP: plan {_figure(run.aim, run.aim.value(x))}")
             return x
-        worse = (model.shortfall(x) > short_before + 1e-6) & ~kept
+        worse = (model.shortfall(x) > short_before + FEASIBILITY) & ~kept
         if plan is None or not worse.any() or time.perf_counter() >= deadline:
             return None
         kept |= worse
@@ -385,12 +392,12 @@ def _worth_keeping(lp: Outcome, plan: np.ndarray, aim: Aim, lowest: float) -> np
     """
     found = float(aim.cost @ plan)
     margin = found - lowest + aim.tie + REDUCED_COST_SLACK * max(1.0, abs(found), abs(lowest))
-    return (lp.reduced_costs <= margin) | (plan > 0.5)
+    return (lp.reduced_costs <= margin) | chosen(plan)
 
 
 def _usable(matrix: Matrix, x: np.ndarray | None) -> bool:
     """Is x a plan that meets every row (the start of a later aim always does)?"""
-    return x is not None and matrix.violation(x) <= 1e-6
+    return x is not None and matrix.violation(x) <= FEASIBILITY
 
 
 def judge(aim: Aim, outcome: Outcome, lowest: float | None, began: float, gap: float) -> StageResult:
@@ -407,14 +414,14 @@ def judge(aim: Aim, outcome: Outcome, lowest: float | None, began: float, gap: f
     value = float(aim.cost @ outcome.x)
     bounds = [b for b in (outcome.bound, lowest) if b is not None and math.isfinite(b)]
     bound = min(max(bounds), value) if bounds else None
-    if outcome.termination == Termination.OPTIMAL and (bound is None or not within_tie_or_gap(value, bound, aim.tie, gap, 1e-9)):
+    if outcome.termination == Termination.OPTIMAL and (bound is None or not within_tie_or_gap(value, bound, aim.tie, gap, FLOAT_NOISE)):
         bound = value
     return StageResult(aim.name, outcome.termination, True, aim.sign * value,
                        None if bound is None else aim.sign * bound, seconds)
 
 
 def _chosen(x: np.ndarray, first: int, last: int) -> list[int]:
-    return np.flatnonzero(x[first:last] > 0.5).tolist()
+    return np.flatnonzero(chosen(x[first:last])).tolist()
 
 
 def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: None) -> Solution:

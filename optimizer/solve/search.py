@@ -24,7 +24,7 @@ from optimizer.model.build import Aim, Model
 from optimizer.model.candidates import distances_km
 from optimizer.model.matrix import Matrix
 from optimizer.status import Termination
-from optimizer.tolerances import within_tie_or_gap
+from optimizer.tolerances import DIFFERENCE_WEIGHT, within_tie_or_gap
 
 NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
 MOST_COLUMNS = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
@@ -215,7 +215,7 @@ class NeighbourhoodSearch:
     def excess(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
         """Per council, how much worse the plan is than the LP solution on the columns concerning it
         (a column's difference split among its councils), plus how many of them differ at all."""
-        return self.per_council(self.aim.cost * (x - lp)) + 1e-9 * self.per_council(np.abs(x - lp), split=False)
+        return self.per_council(self.aim.cost * (x - lp)) + DIFFERENCE_WEIGHT * self.per_council(np.abs(x - lp), split=False)
 
     def per_council(self, per_column: np.ndarray, split: bool = True) -> np.ndarray:
         """Sums over the columns concerning each council; with ``split``, a column's amount shared

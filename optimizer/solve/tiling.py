@@ -22,8 +22,8 @@ import numpy as np
 
 from optimizer.model.matrix import Matrix
 from optimizer.solve.results import Outcome
+from optimizer.tolerances import FEASIBILITY, ZERO_REDUCED_COST, chosen
 
-ZERO_REDUCED_COST = 1e-9  # relative to the LP bound: "priced at zero" within the LP's tolerances
 BACKTRACK_BUDGET = 1_000  # dead ends explored before rows that cannot be covered are left open
 MAX_TRIES = 50  # the first follows the LP's preferences; later ones break its ties at random
 PATIENCE = 3  # tries in a row without a cheaper tiling before the rest are given up
@@ -98,9 +98,9 @@ def tile(matrix: Matrix, cost: np.ndarray, lp: Outcome, seconds: float, held: np
     began = time.perf_counter()
     scale = max(1.0, abs(lp.bound or 0.0))
     packing = _packing_rows(matrix)
-    needed = packing & (matrix.activity(lp.x) >= matrix.row_upper - 1e-6)
-    usable = matrix.integer & (matrix.upper > 0.5) & (lp.reduced_costs <= ZERO_REDUCED_COST * scale)
-    held = (matrix.lower > 0.5) | (False if held is None else held)
+    needed = packing & (matrix.activity(lp.x) >= matrix.row_upper - FEASIBILITY)
+    usable = matrix.integer & chosen(matrix.upper) & (lp.reduced_costs <= ZERO_REDUCED_COST * scale)
+    held = chosen(matrix.lower) | (False if held is None else held)
     on = packing[matrix.rows] & (usable | held)[matrix.cols]
     preference = lp.x - lp.reduced_costs / scale  # the LP's own choices first
     # a column the LP holds at its upper bound with a negative reduced cost is in every plan as good
@@ -116,7 +116,7 @@ def tile(matrix: Matrix, cost: np.ndarray, lp: Outcome, seconds: float, held: np
         tries, idle = tries + 1, idle + 1
         if cost @ x < best_cost:
             best, best_cost, idle = x, float(cost @ x), 0
-        if not (needed & (matrix.activity(x) < 0.5)).any() or tries >= MAX_TRIES or idle >= PATIENCE:
+        if not (needed & ~chosen(matrix.activity(x))).any() or tries >= MAX_TRIES or idle >= PATIENCE:
             break
     return best
 

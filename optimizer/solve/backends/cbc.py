@@ -14,6 +14,7 @@ import pulp
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import pricing
 from optimizer.status import Termination
+from optimizer.tolerances import solver_seconds
 from optimizer.solve.results import Outcome, SolverError, Watcher
 
 CBC_TERMINATION = {  # a line of CBC's log -> termination; the first that matches wins
@@ -83,7 +84,7 @@ def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool) ->
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PuLP 3 warns that PuLP 4 drops the bundled CBC; pinned below 4
         solver = pulp.PULP_CBC_CMD(
-            mip=not relax, msg=False, timeLimit=max(limit, 0.01), gapRel=gap, gapAbs=tie, logPath=str(log),
+            mip=not relax, msg=False, timeLimit=solver_seconds(limit), gapRel=gap, gapAbs=tie, logPath=str(log),
             options=["preprocess off"],
         )
         if not solver.available():
@@ -104,7 +105,7 @@ def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float,
              relax: bool) -> Outcome:
     solver = cbc_command(limit, gap, tie, log, relax)
     # CBC's clock starts after PuLP has written the problem, and stops before PuLP reads the answer
-    solver.timeLimit = max(0.01, limit - CBC_HANDOVER_S_PER_NONZERO * len(matrix.values))
+    solver.timeLimit = solver_seconds(limit - CBC_HANDOVER_S_PER_NONZERO * len(matrix.values))
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as exc:

@@ -11,6 +11,7 @@ import numpy as np
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import pricing
 from optimizer.status import Termination
+from optimizer.tolerances import solver_seconds
 from optimizer.solve.results import Outcome, SolverError, Watcher
 
 _HS = highspy.HighsModelStatus
@@ -49,7 +50,7 @@ def _highs_watch(h: highspy.Highs, watch: Watcher) -> None:
 def _highs(limit: float, gap: float, tie: float, log: Path) -> highspy.Highs:
     h = highspy.Highs()
     for option, value in {
-        "output_flag": True, "log_to_console": False, "log_file": str(log), "time_limit": max(limit, 0.01),
+        "output_flag": True, "log_to_console": False, "log_file": str(log), "time_limit": solver_seconds(limit),
         "mip_rel_gap": gap, "mip_abs_gap": tie, "random_seed": 0,
     }.items():
         h.setOptionValue(option, value)
@@ -114,7 +115,7 @@ class HighsRestrictedLP(pricing.RestrictedLP):
         _pass(self.h, sub, cost[chosen], np.zeros(sub.n_cols, dtype=np.int32))
 
     def solve(self, seconds: float) -> Outcome:
-        self.h.setOptionValue("time_limit", max(0.01, seconds))
+        self.h.setOptionValue("time_limit", solver_seconds(seconds))
         termination = _run(self.h)
         if termination != Termination.OPTIMAL:
             return Outcome(termination)
@@ -138,7 +139,7 @@ class HighsRestrictedLP(pricing.RestrictedLP):
         if failed.termination == Termination.TIME_LIMIT:
             return Outcome(failed.termination)
         # e.g. too few columns yet to meet every row: solve it whole
-        return highs_lp(self.matrix, self.cost, max(0.01, seconds), self.log)
+        return highs_lp(self.matrix, self.cost, solver_seconds(seconds), self.log)
 
 
 def highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path,

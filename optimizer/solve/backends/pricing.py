@@ -16,11 +16,12 @@ import numpy as np
 
 from optimizer.model.matrix import Matrix
 from optimizer.status import Termination
+from optimizer.tolerances import PRICING
+from optimizer.tolerances import chosen as is_chosen
 from optimizer.solve.results import Outcome
 
 PRICE_FROM_COLUMNS = 50_000  # LPs with more columns are solved by pricing them in
 PRICED_PER_ROUND = 5_000
-PRICING_TOLERANCE = 1e-7  # relative to the largest cost (1 once in unit costs)
 
 
 class RestrictedLP:
@@ -61,13 +62,13 @@ def first_columns(matrix: Matrix, cost: np.ndarray, start: np.ndarray | None) ->
     """The columns a priced LP starts from: continuous and required ones, the start plan's, the cheapest."""
     chosen = ~matrix.integer | (matrix.lower > 0)
     if start is not None:
-        chosen |= start > 0.5
+        chosen |= is_chosen(start)
     return chosen | _cheapest(cost, matrix.integer, PRICED_PER_ROUND)
 
 
 def entering_columns(reduced: np.ndarray, chosen: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """The most improving columns not yet in the LP, at most PRICED_PER_ROUND of them."""
-    scale = PRICING_TOLERANCE * max(1.0, float(np.abs(cost).max(initial=0.0)))
+    scale = PRICING * max(1.0, float(np.abs(cost).max(initial=0.0)))
     entering = np.flatnonzero((reduced < -scale) & ~chosen)
     return entering[np.argsort(reduced[entering], kind="stable")[:PRICED_PER_ROUND]]
 
