@@ -24,6 +24,7 @@ from optimizer.model.candidates import Candidates
 from optimizer.plan import MET, Diagnosis, make_plan
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.driver import judge, solve_model
+from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import WITH_PLAN
 from optimizer.tolerances import FLOAT_NOISE
 from optimizer.workbook.inputs import Inputs
@@ -109,18 +110,19 @@ def _most_each_council_can_save(inputs: Inputs, candidates: Candidates, seconds:
     return results
 
 
-def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float) -> dict[str, float] | None:
+def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float,
+                     options: SolveOptions) -> dict[str, float] | None:
     """Council -> saving in the plan with the least total shortfall (targets made soft)."""
     soft = inputs.with_settings(replace(inputs.settings, targets="soft", time_limit_s=max(1.0, seconds)))
     model = build_model(soft, candidates)
     model.aims = model.aims[:1]
-    solution = solve_model(model)
+    solution = solve_model(model, options=options)
     if solution.status not in WITH_PLAN:
         return None
     return {line.council: line.total_saving for line in make_plan(inputs, candidates, solution).councils}
 
 
-def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
+def target_findings(inputs: Inputs, candidates: Candidates, options: SolveOptions = DEFAULT) -> list[Diagnosis]:
     budget = inputs.settings.time_limit_s * DIAGNOSIS_SHARE
     most = _most_each_council_can_save(inputs, candidates, budget / 2)
     findings = []
@@ -137,7 +139,7 @@ def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
             ))
     if findings or not inputs.settings.targets == "hard":
         return findings
-    together = _least_shortfall(inputs, candidates, budget / 2)
+    together = _least_shortfall(inputs, candidates, budget / 2, options)
     for council in (c for c in inputs.councils if c.target):
         saved = (together or {}).get(council.name, 0.0)
         if together is not None and saved + MET < council.target:
@@ -151,8 +153,8 @@ def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
     return findings or [Diagnosis("plan", "no plan meets every hard target and required partnership together")]
 
 
-def diagnose(inputs: Inputs, candidates: Candidates) -> tuple[Diagnosis, ...]:
+def diagnose(inputs: Inputs, candidates: Candidates, options: SolveOptions = DEFAULT) -> tuple[Diagnosis, ...]:
     clashes = required_clashes(inputs, candidates)
     if clashes:
         return tuple(clashes)
-    return tuple(target_findings(inputs, candidates))
+    return tuple(target_findings(inputs, candidates, options))

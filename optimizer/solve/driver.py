@@ -35,7 +35,8 @@ from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.bound import area_bound, columns_touching, complementary_gaps
 from optimizer.solve.results import Outcome, Solution, SolverError, StageResult
-from optimizer.solve.search import NEIGHBOURHOOD_COLUMNS, NeighbourhoodSearch
+from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.solve.search import NeighbourhoodSearch
 from optimizer.solve.tiling import tile
 from optimizer.status import RunStatus, Termination, status_without_plan
 from optimizer.tolerances import (
@@ -49,22 +50,6 @@ from optimizer.tolerances import (
 )
 
 __all__ = ["judge", "solve_aim", "solve_model"]
-
-QUICK_SHARE = 0.2  # of an aim's time, for the plan built from the LP's columns
-QUICK_PER_LP_SECOND = 1.0  # and, where the tiling runs too, at most this many seconds per LP second
-TILING_SHARE = 0.15  # of what is left then, for the plan read off the LP
-TILING_PER_LP_SECOND = 2.0  # and at most this many seconds per second the LP took (its size)
-TILING_ROUNDS = 8  # tilings, each keeping the partnerships of more councils, before giving up
-SEARCH_SHARE = 0.4  # of what is left then, for the neighbourhood search
-AREA_SEEDS = 10  # councils where the plan falls furthest short, the area settled exactly grows from
-AREA_SEED_COLUMNS = 1000  # options around each (England: 24 councils, 3 s)
-AREA_COLUMNS = 20_000  # in all: HiGHS's presolve alone took a minute over 65,000
-AREA_SECONDS_PER_COLUMN = 0.005  # a wider region is settled only with this much time left (England: 38,899 in 185 s)
-AREA_SHARE = 0.5  # of what is left after the search, for that MIP
-SEARCH_FROM_COLUMNS = 2 * NEIGHBOURHOOD_COLUMNS  # smaller problems go to the solver whole
-PROVABLE_COLUMNS = 100_000  # a MIP over more did not leave its root in the time (England: 472,789)
-CUT_ROUNDS = 8  # LPs re-solved with the rounding cuts the last one broke, at most
-CUT_SHARE = 0.4  # of the time left, for them
 
 
 def _log_tail(path: Path, lines: int = 15) -> list[str]:
@@ -106,6 +91,7 @@ class AimSolve:
     limit: float
     alive: np.ndarray  # decisions that can still be in an optimal plan; the rest are held at 0
     progress: Callable[[str], None] | None = None
+    options: SolveOptions = DEFAULT
 
     def left(self, share: float = 1.0) -> float:
         return solver_seconds((self.deadline - time.perf_counter()) * share)
@@ -122,7 +108,8 @@ class AimSolve:
         if matrix is None:
             return Outcome(Termination.INFEASIBLE)
         outcome = self.backend(matrix, self.aim.cost[free], limit=limit, gap=self.gap, tie=self.aim.tie,
-                               log=self.log, start=None if start is None else start[free], relax=relax, watch=watch)
+                               log=self.log, start=None if start is None else start[free], relax=relax, watch=watch,
+                               options=self.options)
         if outcome.x is None:
             return outcome
         x, reduced, duals = np.zeros(self.matrix.n_cols), None, None
@@ -170,7 +157,8 @@ class AimSolve:
 
 
 def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap: float, start: np.ndarray | None,
-              log: Path, alive: np.ndarray, progress: Callable[[str], None] | None = None):
+              log: Path, alive: np.ndarray, progress: Callable[[str], None] | None = None,
+              options: SolveOptions = DEFAULT):
     """One aim, LP first (see the module's note).
 
     Returns what was proved, the plan (None without one), the decisions that can still be in a
@@ -178,7 +166,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     rounding cuts added.
     """
     began = time.perf_counter()
-    run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress)
+    run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress, options)
     lp = run.solve(None, start, limit=run.left(), relax=True)  # a priced LP starts from the plan's columns
     lp_seconds = time.perf_counter() - began
     if not lp.has_plan or lp.termination != Termination.OPTIMAL:
@@ -189,17 +177,17 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     used = matrix.integer & (lp.x > INTEGRALITY)
     if start is not None:
         used |= matrix.integer & chosen(start)
-    large = int(alive.sum()) > SEARCH_FROM_COLUMNS  # the tiling and the search run
-    quick_limit = run.left(QUICK_SHARE)
-    if large:  # England's net benefit over the LP's 1,630 columns took 12 s to prove a plan 2 % worse than the tiling's
-        quick_limit = min(quick_limit, QUICK_PER_LP_SECOND * max(1.0, lp_seconds))
+    large = int(alive.sum()) > run.options.search_from  # the tiling and the search run
+    quick_limit = run.left(run.options.quick_share)
+    if large:  # the tiling often does better than this MIP: it need not take long
+        quick_limit = min(quick_limit, run.options.quick_per_lp_second * max(1.0, lp_seconds))
     try:
         quick = run.solve(used, start, limit=quick_limit)
     except SolverError:  # CBC 2.10.3 can crash on a restricted problem it proves infeasible
         quick = Outcome(Termination.ERROR)
     plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
     if large:
-        plan = _better(aim, plan, _tiled(run, lp, plan, TILING_PER_LP_SECOND * max(1.0, lp_seconds)))
+        plan = _better(aim, plan, _tiled(run, lp, plan, run.options.tiling_per_lp_second * max(1.0, lp_seconds)))
     if plan is None:
         final = run.solve(None, start, limit=run.left(), watch=_watcher(aim, progress, lowest))
         return judge(aim, final, lowest, began, gap), final.x, alive, matrix
@@ -207,19 +195,19 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     search = None
     if not run.close(aim.cost @ plan, lowest) and large:
         # wide areas only where no proof is in reach; otherwise the proof needs a good plan soon
-        wide = int(alive.sum()) > PROVABLE_COLUMNS
-        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=wide)
-        plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(SEARCH_SHARE))
+        wide = int(alive.sum()) > run.options.provable_columns
+        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=wide, options=options)
+        plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(run.options.search_share))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome(Termination.OPTIMAL, plan, lowest)
     if not run.close(aim.cost @ plan, lowest):
         run, lp = _with_rounding_cuts(run, lp, plan)
         lowest = max(lowest, lp.bound)
         keep = _worth_keeping(lp, plan, aim, lowest)
-        if search is not None and keep.sum() > PROVABLE_COLUMNS:
+        if search is not None and keep.sum() > run.options.provable_columns:
             # no proof in reach: settle exactly the area where the plan falls short, for a tighter
             # bound; the time left goes to the search, then to wider regions
-            settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(AREA_SHARE))
+            settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(run.options.area_share))
             if settled is not None:
                 lowest = max(lowest, settled)
                 run.say(f"settling the area where the plan falls short: bound {_figure(aim, aim.sign * lowest)}")
@@ -237,7 +225,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
 
 def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[AimSolve, Outcome]:
     """The aim's program with the rounding cuts the LP solution breaks (``violated_count_cuts``), and
-    its LP, round after round while cuts are broken, for at most CUT_ROUNDS and CUT_SHARE of the time
+    its LP, round after round while cuts are broken, for at most ``options.cut_rounds`` and ``options.cut_share`` of the time
     left. A round whose bound does not rise still counts: the LP is degenerate, and its next vertex
     breaks other cuts (the West Midlands' net benefit rose in rounds six and eight, not in five and seven).
 
@@ -246,8 +234,8 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
     England's net benefit: the LP bound went from £9,130.6 m to £9,121.3 m, and the area settled
     around the North East then proved the plan within 0.01 %, where without the cuts it proved 0.03 %.
     """
-    deadline = time.perf_counter() + run.left(CUT_SHARE)
-    for _ in range(CUT_ROUNDS):
+    deadline = time.perf_counter() + run.left(run.options.cut_share)
+    for _ in range(run.options.cut_rounds):
         cuts = violated_count_cuts(run.model, lp.x, INTEGRALITY)
         if not cuts or time.perf_counter() >= deadline:
             break
@@ -269,16 +257,16 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
     keeps. The partnerships of councils short in the plan in hand are kept from the start; each
     council the tiling leaves further short has its partnerships kept in the next round.
     """
-    model, deadline = run.model, time.perf_counter() + min(seconds, run.left(TILING_SHARE))
+    model, deadline = run.model, time.perf_counter() + min(seconds, run.left(run.options.tiling_share))
     short_before = model.shortfall(plan) if plan is not None else np.zeros(len(model.inputs.councils))
     kept = short_before > 0
-    for round_ in range(TILING_ROUNDS):
+    for round_ in range(run.options.tiling_rounds):
         held = np.zeros(run.matrix.n_cols, dtype=bool)
         if plan is not None:
             entries = kept[model.members.council] & chosen(plan[model.members.col])
             held[model.members.col[entries]] = True
-        this_round = (deadline - time.perf_counter()) / (TILING_ROUNDS - round_)
-        x = model.complete(tile(run.matrix, run.aim.cost, lp, this_round, held))
+        this_round = (deadline - time.perf_counter()) / (run.options.tiling_rounds - round_)
+        x = model.complete(tile(run.matrix, run.aim.cost, lp, this_round, held, options=run.options))
         if _usable(run.matrix, x):
             run.say(f"tiling the LP: plan {_figure(run.aim, run.aim.value(x))}")
             return x
@@ -291,30 +279,30 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
 
 def _trouble_area(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, lp: Outcome) -> np.ndarray:
     """The rows to settle exactly (``_rows_of``): those of the councils nearest each of
-    ``_trouble_seeds``, about AREA_SEED_COLUMNS options around each while the area stays within
-    AREA_COLUMNS."""
+    ``_trouble_seeds``, about ``options.area_seed_columns`` options around each while the area stays within
+    ``options.area_columns``."""
     councils = np.zeros(search.n_councils, dtype=bool)
     decisions = run.alive & run.matrix.integer
     short, holding = _trouble_seeds(run, search, plan, lp)
     for seed in short + holding:
-        wider = councils | search.nearest(seed, AREA_SEED_COLUMNS, decisions)
+        wider = councils | search.nearest(seed, run.options.area_seed_columns, decisions)
         # a seed in a city brings tens of thousands of options, more than the MIP settles in time
-        if (decisions & search.touching(wider)).sum() <= AREA_COLUMNS:
+        if (decisions & search.touching(wider)).sum() <= run.options.area_columns:
             councils = wider
     return _rows_of(run, councils)
 
 
 def _settle_wider(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, lp: Outcome, lowest: float) -> float:
     """The bound after settling ever wider regions while the plan is not proven and the time left
-    affords the next (AREA_SECONDS_PER_COLUMN): the councils nearest those where the plan falls
-    furthest short, 2 × AREA_COLUMNS options, then twice as many, with the councils holding
+    affords the next (``options.area_seconds_per_column``): the councils nearest those where the plan falls
+    furthest short, 2 × ``options.area_columns`` options, then twice as many, with the councils holding
     avoidable shortfall. Where seeds' small neighbourhoods leave edges in busy places, a region
     puts its edge further out (England: 155 councils, 38,899 options, proved the plan within
     0.003 % in 185 s, where neighbourhoods stopped at 0.03 %)."""
-    columns = 2 * AREA_COLUMNS
+    columns = 2 * run.options.area_columns
 
     def worth_another() -> bool:
-        return not run.close(float(run.aim.cost @ plan), lowest) and run.left() >= columns * AREA_SECONDS_PER_COLUMN
+        return not run.close(float(run.aim.cost @ plan), lowest) and run.left() >= columns * run.options.area_seconds_per_column
 
     if not worth_another():
         return lowest
@@ -353,7 +341,7 @@ def _rows_of(run: AimSolve, councils: np.ndarray) -> np.ndarray:
 
 def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,
                    lp: Outcome) -> tuple[list[int], list[int]]:
-    """The AREA_SEEDS councils where the plan stands furthest above what the LP's duals price it
+    """The ``options.area_seeds`` councils where the plan stands furthest above what the LP's duals price it
     at (``optimizer.solve.bound.complementary_gaps``), and those carrying more shortfall than their best
     decisions would leave: the shortfall the rest of the country could give up sits with them."""
     free, program = run.program
@@ -363,7 +351,7 @@ def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,
     mine = owner >= 0
     gap = search.per_council(column_gap) + np.bincount(owner[mine], weights=row_gap[mine], minlength=search.n_councils)
     short = np.flatnonzero(gap > run.aim.tie)
-    seeds = short[np.argsort(-gap[short], kind="stable")][:AREA_SEEDS].tolist()
+    seeds = short[np.argsort(-gap[short], kind="stable")][:run.options.area_seeds].tolist()
     model = run.model
     avoidable = (plan - run.shortfall_floor)[model.n_decisions :] * model.targets[model.shortfall_council]
     return seeds, model.shortfall_council[avoidable > TIE["shortfall"]].tolist()
@@ -424,7 +412,8 @@ def _chosen(x: np.ndarray, first: int, last: int) -> list[int]:
     return np.flatnonzero(chosen(x[first:last])).tolist()
 
 
-def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: None) -> Solution:
+def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
+                progress: Callable[[str], None] = lambda _: None) -> Solution:
     """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones."""
     settings = model.inputs.settings
     backend = BACKENDS[settings.solver]
@@ -446,7 +435,7 @@ def solve_model(model: Model, *, progress: Callable[[str], None] = lambda _: Non
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             # the rounding cuts an aim adds hold for every plan: later aims keep them
             stage, x, alive, matrix = solve_aim(model, matrix, aim, backend, remaining, settings.mip_gap,
-                                                plan if plan is not None else start, log, alive, progress)
+                                                plan if plan is not None else start, log, alive, progress, options)
             stages.append(stage)
             if not stage.has_plan:
                 break

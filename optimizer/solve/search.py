@@ -23,15 +23,9 @@ import numpy as np
 from optimizer.model.build import Aim, Model
 from optimizer.model.candidates import distances_km
 from optimizer.model.matrix import Matrix
+from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import Termination
 from optimizer.tolerances import DIFFERENCE_WEIGHT, within_tie_or_gap
-
-NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
-MOST_COLUMNS = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
-SUB_MIP_SECONDS = 10.0  # for NEIGHBOURHOOD_COLUMNS; twice as long for an area 4 times the size
-AREA_MIP_SECONDS = 8.0  # but no area longer: England's hardest area of 16,000 options held its MIP to the deadline
-IDLE_GAIN = 0.01  # a round closing less of the gap to the bound than this is not worth another
-
 
 def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """(column, council) pairs: whom each column concerns (members, the reducing council, the short one)."""
@@ -52,14 +46,15 @@ class NeighbourhoodSearch:
     """Improves a plan area by area; holds the data that every area's sub-MIP shares."""
 
     def __init__(self, model: Model, matrix: Matrix, aim: Aim, backend: Callable, gap: float, log: Path,
-                 alive: np.ndarray, wide: bool = True):
+                 alive: np.ndarray, wide: bool = True, options: SolveOptions = DEFAULT):
+        self.options = options
         self.matrix, self.aim, self.backend, self.gap, self.log = matrix, aim, backend, gap, log
         self.alive = alive  # decisions still worth considering; the rest stay at 0
         self.model = model
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
         self.proven = False  # did the last step's solver prove its area's best?
-        self.wide = wide  # False: every area is NEIGHBOURHOOD_COLUMNS, and a service is done at its first idle round
+        self.wide = wide  # False: every area is ``options.neighbourhood_columns``, and a service is done at its first idle round
         self.cols, self.councils = column_councils(model)
         self.n_councils = len(model.inputs.councils)
         self.distance = council_distances(model)
@@ -82,7 +77,7 @@ class NeighbourhoodSearch:
         if service is not None:
             eligible &= (self.service_of == service) | ~self.matrix.integer
         decisions = np.sort(furthest[eligible & self.matrix.integer])
-        columns = self.columns.get(service, NEIGHBOURHOOD_COLUMNS)
+        columns = self.columns.get(service, self.options.neighbourhood_columns)
         # councils up to the one whose decision would be one too many; all of them when none would
         size = max(int(decisions[columns]) if columns < len(decisions) else self.n_councils, 1)
         return np.flatnonzero(rank < size), eligible & (furthest < size)
@@ -128,7 +123,7 @@ class NeighbourhoodSearch:
         each council's target), the service the plan falls furthest short of the LP in first, except
         that with wide areas a service one area frees whole goes before those it cannot. Each round
         starts where the LP solution ``lp`` says the plan loses most. With wide areas, a service
-        too large to free whole gets areas of MOST_COLUMNS options: a region whose groups of four do
+        too large to free whole gets areas of ``options.most_columns`` options: a region whose groups of four do
         not come out even can only be re-formed whole (England's central services: freeing 124
         councils around County Durham at once gained £20 m a year where areas of 1,000 options had
         stalled). A service is done with when a round closes little of the gap, or when it was freed
@@ -148,7 +143,7 @@ class NeighbourhoodSearch:
             if time.perf_counter() >= deadline:
                 break  # a round cut short says nothing
             # with wide areas, a round is worth another only while it closes enough of the gap
-            idle = not improved or (self.wide and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
+            idle = not improved or (self.wide and before - float(self.aim.cost @ x) < self.options.idle_gain * (before - bound))
             # a service freed whole and proven is at its best given the rest: another round would
             # only confirm it (England: five such took 25 s while central services, furthest short, waited)
             if idle or (size >= self._decisions(kind) and self.proven):
@@ -165,8 +160,8 @@ class NeighbourhoodSearch:
         largest size (England's central services: areas of 4,000 options gained nothing in 100 s,
         where the first of 16,000 around the right council gained £2.6 m a year in 5 s)."""
         if not self.wide or service is None:
-            return NEIGHBOURHOOD_COLUMNS
-        return min(self._decisions(service), MOST_COLUMNS)
+            return self.options.neighbourhood_columns
+        return min(self._decisions(service), self.options.most_columns)
 
     def _short_services(self, x: np.ndarray, lp: np.ndarray) -> list[int]:
         """The services where the plan falls short of the LP, the furthest short first; with
@@ -176,7 +171,7 @@ class NeighbourhoodSearch:
         loss = np.bincount(self.service_of[decision], weights=(self.aim.cost * (x - lp))[decision],
                            minlength=self.n_services)
         short = [int(s) for s in np.argsort(-loss, kind="stable") if loss[s] > self.aim.tie]
-        return sorted(short, key=lambda s: self.wide and self._decisions(s) > MOST_COLUMNS)
+        return sorted(short, key=lambda s: self.wide and self._decisions(s) > self.options.most_columns)
 
     def _round(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float,
                service: int | None) -> tuple[np.ndarray, bool]:
@@ -198,8 +193,10 @@ class NeighbourhoodSearch:
                 looked[seed] = True
                 continue
             tried.add(key)
-            columns = self.columns.get(service, NEIGHBOURHOOD_COLUMNS)
-            seconds = min(AREA_MIP_SECONDS, SUB_MIP_SECONDS * (columns / NEIGHBOURHOOD_COLUMNS) ** 0.5)
+            columns = self.columns.get(service, self.options.neighbourhood_columns)
+            options = self.options
+            seconds = min(options.area_mip_seconds,
+                          options.sub_mip_seconds * (columns / options.neighbourhood_columns) ** 0.5)
             better = self.step(x, free, min(seconds, deadline - time.perf_counter()))
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 
 from optimizer.pipeline import optimise
+from optimizer.solve.options import DEFAULT
 from optimizer.plan import MONEY as MONEY_METRICS
 from optimizer.report.workbook import write_plan
 from optimizer.workbook.validate import load_workbook_inputs
@@ -72,7 +73,7 @@ def run_cli(workbook, output, solver):
     )
 
 
-def optimum_checked(tmp_path, seed, solver):
+def optimum_checked(tmp_path, seed, solver, options=DEFAULT):
     """Solve random instance ``seed`` through a real workbook and check it against enumeration.
 
     Returns (inputs, workbook, plan, evaluation), or None when the instance is rightly infeasible.
@@ -85,7 +86,7 @@ def optimum_checked(tmp_path, seed, solver):
     # gap 0: prove each aim exactly (up to its £1 / 1e-6 tie), which is what the reference checks
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
 
-    plan = optimise(inputs)
+    plan = optimise(inputs, options=options)
     reference = brute_force(sheets)
 
     if not reference.feasible:

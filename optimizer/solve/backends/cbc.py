@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -13,6 +14,7 @@ import pulp
 
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import pricing
+from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import Termination
 from optimizer.tolerances import solver_seconds
 from optimizer.solve.results import Outcome, SolverError, Watcher
@@ -29,9 +31,6 @@ CBC_TERMINATION = {  # a line of CBC's log -> termination; the first that matche
 }
 
 _CBC_NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?)"
-
-CBC_HANDOVER_S_PER_NONZERO = 3e-6  # PuLP writing the MPS file and reading the solution (SOLVER-NOTES.md)
-
 
 def to_pulp(matrix: Matrix, cost: np.ndarray, name: str = "shared_services") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     """The program as a PuLP problem, columns named by index (``x12``): PuLP rewrites characters
@@ -93,19 +92,21 @@ def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool) ->
 
 
 def solve_cbc(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float, log: Path,
-              start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None) -> Outcome:
-    if relax and matrix.n_cols > pricing.PRICE_FROM_COLUMNS:
-        return cbc_lp_by_pricing(matrix, cost, limit, log, start)
+              start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None,
+              options: SolveOptions = DEFAULT) -> Outcome:
+    if relax and matrix.n_cols > options.price_from_columns:
+        return cbc_lp_by_pricing(matrix, cost, limit, log, start, options)
     began = time.perf_counter()
     problem, variables = to_pulp(matrix, cost)
-    return _run_cbc(problem, variables, matrix, cost, limit - (time.perf_counter() - began), gap, tie, log, relax)
+    return _run_cbc(problem, variables, matrix, cost, limit - (time.perf_counter() - began), gap, tie, log, relax,
+                    options.cbc_handover_s_per_nonzero)
 
 
 def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float, gap: float, tie: float, log: Path,
-             relax: bool) -> Outcome:
+             relax: bool, handover_per_nonzero: float) -> Outcome:
     solver = cbc_command(limit, gap, tie, log, relax)
     # CBC's clock starts after PuLP has written the problem, and stops before PuLP reads the answer
-    solver.timeLimit = solver_seconds(limit - CBC_HANDOVER_S_PER_NONZERO * len(matrix.values))
+    solver.timeLimit = solver_seconds(limit - handover_per_nonzero * len(matrix.values))
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as exc:
@@ -136,6 +137,10 @@ class CbcRestrictedLP(pricing.RestrictedLP):
     each hand PuLP a few thousand columns.
     """
 
+    def __init__(self, matrix: Matrix, cost: np.ndarray, chosen: np.ndarray, log: Path, handover_per_nonzero: float):
+        super().__init__(matrix, cost, chosen, log)
+        self.handover_per_nonzero = handover_per_nonzero
+
     def solve(self, seconds: float) -> Outcome:
         chosen, matrix = self.chosen, self.matrix
         rows = matrix.rows_touched(chosen)
@@ -143,7 +148,8 @@ class CbcRestrictedLP(pricing.RestrictedLP):
         if sub is None or seconds <= 0:
             return Outcome(Termination.TIME_LIMIT if seconds <= 0 else Termination.INFEASIBLE)
         problem, variables = to_pulp(sub, self.cost[chosen])
-        outcome = _run_cbc(problem, variables, sub, self.cost[chosen], seconds, 0.0, 0.0, self.log, relax=True)
+        outcome = _run_cbc(problem, variables, sub, self.cost[chosen], seconds, 0.0, 0.0, self.log, True,
+                           self.handover_per_nonzero)
         if outcome.termination != Termination.OPTIMAL:  # an LP cut short proves nothing; its x is the round's columns only
             return Outcome(outcome.termination)
         row_dual = np.zeros(matrix.n_rows)
@@ -153,6 +159,8 @@ class CbcRestrictedLP(pricing.RestrictedLP):
         return Outcome(Termination.OPTIMAL, x, float(self.cost @ x), None, row_dual)
 
 
-def cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path, start: np.ndarray | None) -> Outcome:
+def cbc_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path, start: np.ndarray | None,
+                      options: SolveOptions = DEFAULT) -> Outcome:
     """``pricing.lp_by_pricing`` with CBC."""
-    return pricing.lp_by_pricing(CbcRestrictedLP, matrix, cost, limit, log, start)
+    restricted = functools.partial(CbcRestrictedLP, handover_per_nonzero=options.cbc_handover_s_per_nonzero)
+    return pricing.lp_by_pricing(restricted, matrix, cost, limit, log, start, options)

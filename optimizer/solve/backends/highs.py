@@ -10,6 +10,7 @@ import numpy as np
 
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import pricing
+from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import Termination
 from optimizer.tolerances import solver_seconds
 from optimizer.solve.results import Outcome, SolverError, Watcher
@@ -28,15 +29,13 @@ HIGHS_TERMINATION = {
     _HS.kObjectiveTarget: Termination.OPTIMAL,
 }
 
-PROGRESS_EVERY_S = 10.0  # between bound reports; every better plan is reported at once
-
-
-def _highs_watch(h: highspy.Highs, watch: Watcher) -> None:
-    last = {"at": -PROGRESS_EVERY_S}
+def _highs_watch(h: highspy.Highs, watch: Watcher, every: float) -> None:
+    """Reports each better plan at once, and the bound every ``every`` seconds."""
+    last = {"at": -every}
 
     def report(kind, _message, out, _in, _data):
         improving = kind == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
-        if not improving and out.running_time - last["at"] < PROGRESS_EVERY_S:
+        if not improving and out.running_time - last["at"] < every:
             return
         if math.isfinite(out.mip_primal_bound) and math.isfinite(out.mip_dual_bound):
             last["at"] = out.running_time
@@ -74,17 +73,18 @@ def _run(h: highspy.Highs) -> str:
 
 
 def solve_highs(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float, log: Path,
-                start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None) -> Outcome:
+                start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None,
+                options: SolveOptions = DEFAULT) -> Outcome:
     if relax:
-        if matrix.n_cols > pricing.PRICE_FROM_COLUMNS:
-            return highs_lp_by_pricing(matrix, cost, limit, log, start)
+        if matrix.n_cols > options.price_from_columns:
+            return highs_lp_by_pricing(matrix, cost, limit, log, start, options)
         return highs_lp(matrix, cost, limit, log)
     h = _highs(limit, gap, tie, log)
     _pass(h, matrix, cost, matrix.integer.astype(np.int32))
     if start is not None:
         h.setSolution(matrix.n_cols, np.arange(matrix.n_cols, dtype=np.int32), np.asarray(start, dtype=np.float64))
     if watch is not None:
-        _highs_watch(h, watch)
+        _highs_watch(h, watch, options.progress_every_s)
     termination = _run(h)
     info = h.getInfo()
     has_plan = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
@@ -143,6 +143,6 @@ class HighsRestrictedLP(pricing.RestrictedLP):
 
 
 def highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path,
-                        start: np.ndarray | None) -> Outcome:
+                        start: np.ndarray | None, options: SolveOptions = DEFAULT) -> Outcome:
     """``pricing.lp_by_pricing`` with HiGHS."""
-    return pricing.lp_by_pricing(HighsRestrictedLP, matrix, cost, limit, log, start)
+    return pricing.lp_by_pricing(HighsRestrictedLP, matrix, cost, limit, log, start, options)

@@ -10,6 +10,7 @@ column, and the reduced costs are every column's. Each solver says how it re-sol
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -18,10 +19,9 @@ from optimizer.model.matrix import Matrix
 from optimizer.status import Termination
 from optimizer.tolerances import PRICING
 from optimizer.tolerances import chosen as is_chosen
+from optimizer.solve.options import SolveOptions
 from optimizer.solve.results import Outcome
 
-PRICE_FROM_COLUMNS = 50_000  # LPs with more columns are solved by pricing them in
-PRICED_PER_ROUND = 5_000
 
 
 class RestrictedLP:
@@ -42,35 +42,35 @@ class RestrictedLP:
         return Outcome(failed.termination)
 
 
-def lp_by_pricing(restricted: type[RestrictedLP], matrix: Matrix, cost: np.ndarray, limit: float, log,
-                  start: np.ndarray | None) -> Outcome:
+def lp_by_pricing(restricted: Callable[..., RestrictedLP], matrix: Matrix, cost: np.ndarray, limit: float, log,
+                  start: np.ndarray | None, options: SolveOptions) -> Outcome:
     """The LP over every column, its columns priced in round by round (see the module's note)."""
     began = time.perf_counter()
-    lp = restricted(matrix, cost, first_columns(matrix, cost, start), log)
+    lp = restricted(matrix, cost, first_columns(matrix, cost, start, options.priced_per_round), log)
     while True:
         outcome = lp.solve(limit - (time.perf_counter() - began))
         if outcome.termination != Termination.OPTIMAL:
             return lp.instead(outcome, limit - (time.perf_counter() - began))
         reduced = matrix.priced(cost, outcome.duals)
-        entering = entering_columns(reduced, lp.chosen, cost)
+        entering = entering_columns(reduced, lp.chosen, cost, options.priced_per_round)
         if not len(entering):
             return replace(outcome, reduced_costs=reduced)
         lp.add(entering)
 
 
-def first_columns(matrix: Matrix, cost: np.ndarray, start: np.ndarray | None) -> np.ndarray:
-    """The columns a priced LP starts from: continuous and required ones, the start plan's, the cheapest."""
+def first_columns(matrix: Matrix, cost: np.ndarray, start: np.ndarray | None, cheapest: int) -> np.ndarray:
+    """The columns a priced LP starts from: continuous and required ones, the start plan's, the ``cheapest``."""
     chosen = ~matrix.integer | (matrix.lower > 0)
     if start is not None:
         chosen |= is_chosen(start)
-    return chosen | _cheapest(cost, matrix.integer, PRICED_PER_ROUND)
+    return chosen | _cheapest(cost, matrix.integer, cheapest)
 
 
-def entering_columns(reduced: np.ndarray, chosen: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """The most improving columns not yet in the LP, at most PRICED_PER_ROUND of them."""
+def entering_columns(reduced: np.ndarray, chosen: np.ndarray, cost: np.ndarray, most: int) -> np.ndarray:
+    """The most improving columns not yet in the LP, at most ``most`` of them."""
     scale = PRICING * max(1.0, float(np.abs(cost).max(initial=0.0)))
     entering = np.flatnonzero((reduced < -scale) & ~chosen)
-    return entering[np.argsort(reduced[entering], kind="stable")[:PRICED_PER_ROUND]]
+    return entering[np.argsort(reduced[entering], kind="stable")[:most]]
 
 
 def _cheapest(cost: np.ndarray, integer: np.ndarray, n: int) -> np.ndarray:
