@@ -35,6 +35,7 @@ from optimizer.model.matrix import Matrix
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.bound import area_bound, columns_touching, complementary_gaps
 from optimizer.solve.results import Outcome, Solution, SolverError, StageResult
+from optimizer.solve.geography import Geography
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.solve.search import NeighbourhoodSearch
 from optimizer.solve.tiling import tile
@@ -92,6 +93,11 @@ class AimSolve:
     alive: np.ndarray  # decisions that can still be in an optimal plan; the rest are held at 0
     progress: Callable[[str], None] | None = None
     options: SolveOptions = DEFAULT
+    geography: Geography | None = None  # None: built here; solve_model builds it once for every aim
+
+    def __post_init__(self) -> None:
+        if self.geography is None:
+            self.geography = Geography(self.model)
 
     def left(self, share: float = 1.0) -> float:
         return solver_seconds((self.deadline - time.perf_counter()) * share)
@@ -158,7 +164,7 @@ class AimSolve:
 
 def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap: float, start: np.ndarray | None,
               log: Path, alive: np.ndarray, progress: Callable[[str], None] | None = None,
-              options: SolveOptions = DEFAULT):
+              options: SolveOptions = DEFAULT, geography: Geography | None = None):
     """One aim, LP first (see the module's note).
 
     Returns what was proved, the plan (None without one), the decisions that can still be in a
@@ -166,7 +172,7 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     rounding cuts added.
     """
     began = time.perf_counter()
-    run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress, options)
+    run = AimSolve(model, matrix, aim, backend, gap, log, began + limit, limit, alive, progress, options, geography)
     lp = run.solve(None, start, limit=run.left(), relax=True)  # a priced LP starts from the plan's columns
     lp_seconds = time.perf_counter() - began
     if not lp.has_plan or lp.termination != Termination.OPTIMAL:
@@ -196,7 +202,8 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
     if not run.close(aim.cost @ plan, lowest) and large:
         # wide areas only where no proof is in reach; otherwise the proof needs a good plan soon
         wide = int(alive.sum()) > run.options.provable_columns
-        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=wide, options=options)
+        search = NeighbourhoodSearch(model, matrix, aim, backend, gap, log, alive, wide=wide, options=options,
+                                    geography=run.geography)
         plan = search.improve(plan, lp.x, lowest, time.perf_counter() + run.left(run.options.search_share))
         run.say(f"area by area: plan {_figure(aim, aim.value(plan))}")
     final = Outcome(Termination.OPTIMAL, plan, lowest)
@@ -207,13 +214,13 @@ def solve_aim(model: Model, matrix: Matrix, aim: Aim, backend, limit: float, gap
         if search is not None and keep.sum() > run.options.provable_columns:
             # no proof in reach: settle exactly the area where the plan falls short, for a tighter
             # bound; the time left goes to the search, then to wider regions
-            settled = run.settle(lp, _trouble_area(run, search, plan, lp), run.left(run.options.area_share))
+            settled = run.settle(lp, _trouble_area(run, plan, lp), run.left(run.options.area_share))
             if settled is not None:
                 lowest = max(lowest, settled)
                 run.say(f"settling the area where the plan falls short: bound {_figure(aim, aim.sign * lowest)}")
             plan = search.improve(plan, lp.x, lowest, run.deadline)
             run.say(f"area by area, on: plan {_figure(aim, aim.value(plan))}")
-            lowest = _settle_wider(run, search, plan, lp, lowest)
+            lowest = _settle_wider(run, plan, lp, lowest)
             final = Outcome(Termination.OPTIMAL if run.close(aim.cost @ plan, lowest) else Termination.TIME_LIMIT, plan, lowest)
         else:
             run.say(f"proving it over the {int(keep.sum()):,} of {int(alive.sum()):,} options that could do better")
@@ -277,22 +284,23 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
     return None
 
 
-def _trouble_area(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, lp: Outcome) -> np.ndarray:
+def _trouble_area(run: AimSolve, plan: np.ndarray, lp: Outcome) -> np.ndarray:
     """The rows to settle exactly (``_rows_of``): those of the councils nearest each of
     ``_trouble_seeds``, about ``options.area_seed_columns`` options around each while the area stays within
     ``options.area_columns``."""
-    councils = np.zeros(search.n_councils, dtype=bool)
+    places = run.geography
+    councils = np.zeros(places.n_councils, dtype=bool)
     decisions = run.alive & run.matrix.integer
-    short, holding = _trouble_seeds(run, search, plan, lp)
+    short, holding = _trouble_seeds(run, plan, lp)
     for seed in short + holding:
-        wider = councils | search.nearest(seed, run.options.area_seed_columns, decisions)
+        wider = councils | places.nearest(seed, run.options.area_seed_columns, decisions)
         # a seed in a city brings tens of thousands of options, more than the MIP settles in time
-        if (decisions & search.touching(wider)).sum() <= run.options.area_columns:
+        if (decisions & places.touching(wider)).sum() <= run.options.area_columns:
             councils = wider
     return _rows_of(run, councils)
 
 
-def _settle_wider(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, lp: Outcome, lowest: float) -> float:
+def _settle_wider(run: AimSolve, plan: np.ndarray, lp: Outcome, lowest: float) -> float:
     """The bound after settling ever wider regions while the plan is not proven and the time left
     affords the next (``options.area_seconds_per_column``): the councils nearest those where the plan falls
     furthest short, 2 × ``options.area_columns`` options, then twice as many, with the councils holding
@@ -306,11 +314,11 @@ def _settle_wider(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray, 
 
     if not worth_another():
         return lowest
-    short, holding = _trouble_seeds(run, search, plan, lp)
-    decisions = run.alive & run.matrix.integer
-    rank = search.rank_by(search.distance[short].min(axis=0)) if short else np.zeros(search.n_councils, dtype=np.int64)
+    short, holding = _trouble_seeds(run, plan, lp)
+    places, decisions = run.geography, run.alive & run.matrix.integer
+    rank = places.rank_by(places.distance[short].min(axis=0)) if short else np.zeros(places.n_councils, dtype=np.int64)
     while worth_another():
-        councils = rank < search.within(rank, columns, decisions)
+        councils = rank < places.within(rank, columns, decisions)
         councils[holding] = True
         settled = run.settle(lp, _rows_of(run, councils), run.left())
         if settled is not None and settled > lowest:
@@ -339,8 +347,7 @@ def _rows_of(run: AimSolve, councils: np.ndarray) -> np.ndarray:
     return mine | (np.bincount(program.rows, weights=elsewhere, minlength=program.n_rows) == 0)
 
 
-def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,
-                   lp: Outcome) -> tuple[list[int], list[int]]:
+def _trouble_seeds(run: AimSolve, plan: np.ndarray, lp: Outcome) -> tuple[list[int], list[int]]:
     """The ``options.area_seeds`` councils where the plan stands furthest above what the LP's duals price it
     at (``optimizer.solve.bound.complementary_gaps``), and those carrying more shortfall than their best
     decisions would leave: the shortfall the rest of the country could give up sits with them."""
@@ -349,7 +356,8 @@ def _trouble_seeds(run: AimSolve, search: NeighbourhoodSearch, plan: np.ndarray,
     column_gap[free], row_gap = complementary_gaps(program, run.aim.cost[free], lp.duals, plan[free])
     owner = _row_owner(run)
     mine = owner >= 0
-    gap = search.per_council(column_gap) + np.bincount(owner[mine], weights=row_gap[mine], minlength=search.n_councils)
+    places = run.geography
+    gap = places.per_council(column_gap) + np.bincount(owner[mine], weights=row_gap[mine], minlength=places.n_councils)
     short = np.flatnonzero(gap > run.aim.tie)
     seeds = short[np.argsort(-gap[short], kind="stable")][:run.options.area_seeds].tolist()
     model = run.model
@@ -425,6 +433,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
     plan: np.ndarray | None = None
     start = model.complete(matrix.lower)
     alive = np.ones(matrix.n_cols, dtype=bool)
+    geography = Geography(model)  # once: every aim's search and settled regions use it
     with tempfile.TemporaryDirectory(prefix="consolidate-") as folder:
         log = Path(folder) / "solver.log"
         for k, aim in enumerate(model.aims):
@@ -435,7 +444,8 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             # the rounding cuts an aim adds hold for every plan: later aims keep them
             stage, x, alive, matrix = solve_aim(model, matrix, aim, backend, remaining, settings.mip_gap,
-                                                plan if plan is not None else start, log, alive, progress, options)
+                                                plan if plan is not None else start, log, alive, progress, options,
+                                                geography)
             stages.append(stage)
             if not stage.has_plan:
                 break

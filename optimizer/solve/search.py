@@ -21,32 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.model.build import Aim, Model
-from optimizer.model.candidates import distances_km
 from optimizer.model.matrix import Matrix
+from optimizer.solve.geography import Geography
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import Termination
 from optimizer.tolerances import DIFFERENCE_WEIGHT, within_tie_or_gap
-
-def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(column, council) pairs: whom each column concerns (members, the reducing council, the short one)."""
-    m = model.members
-    short_cols = model.n_decisions + np.arange(len(model.shortfall_council), dtype=np.int32)
-    return np.concatenate([m.col, short_cols]), np.concatenate([m.council, model.shortfall_council])
-
-
-def council_distances(model: Model) -> np.ndarray:
-    """Km between councils; a council without coordinates is treated as near every other."""
-    councils = model.inputs.councils
-    lat = np.array([c.latitude if c.latitude is not None else np.nan for c in councils], dtype=float)
-    lon = np.array([c.longitude if c.longitude is not None else np.nan for c in councils], dtype=float)
-    return np.nan_to_num(distances_km(lat, lon), nan=0.0)
-
 
 class NeighbourhoodSearch:
     """Improves a plan area by area; holds the data that every area's sub-MIP shares."""
 
     def __init__(self, model: Model, matrix: Matrix, aim: Aim, backend: Callable, gap: float, log: Path,
-                 alive: np.ndarray, wide: bool = True, options: SolveOptions = DEFAULT):
+                 alive: np.ndarray, wide: bool = True, options: SolveOptions = DEFAULT,
+                 geography: Geography | None = None):
         self.options = options
         self.matrix, self.aim, self.backend, self.gap, self.log = matrix, aim, backend, gap, log
         self.alive = alive  # decisions still worth considering; the rest stay at 0
@@ -55,25 +41,20 @@ class NeighbourhoodSearch:
         self.finished: set[int | None] = set()  # kinds of area given up on
         self.proven = False  # did the last step's solver prove its area's best?
         self.wide = wide  # False: every area is ``options.neighbourhood_columns``, and a service is done at its first idle round
-        self.cols, self.councils = column_councils(model)
-        self.n_councils = len(model.inputs.councils)
-        self.distance = council_distances(model)
+        self.geography = Geography(model) if geography is None else geography
+        self.n_councils = self.geography.n_councils
         self.service_of = np.full(matrix.n_cols, -1)
         self.service_of[model.members.col] = model.members.service
         self.n_services = len(model.services)
-        self.members_of = np.bincount(self.cols, minlength=matrix.n_cols)
-        self.touches = self.members_of > 0
-        order = np.argsort(self.cols, kind="stable")
-        self.sorted_cols, self.sorted_councils = self.cols[order], self.councils[order]
-        self.first = np.flatnonzero(np.r_[True, np.diff(self.sorted_cols) != 0])
 
     def area(self, seed: int, service: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The councils nearest ``seed`` whose own decisions number about ``self.columns[service]``, and
         the columns free in it (every council they concern is in the area); with ``service``, only
         that service's decisions are free, so the area reaches further."""
-        rank = self.rank_by(self.distance[seed])
-        furthest = self.over_columns(rank, np.maximum)
-        eligible = self.touches & (self.alive | ~self.matrix.integer)
+        places = self.geography
+        rank = places.rank_by(places.distance[seed])
+        furthest = places.over_columns(rank, np.maximum)
+        eligible = places.touches & (self.alive | ~self.matrix.integer)
         if service is not None:
             eligible &= (self.service_of == service) | ~self.matrix.integer
         decisions = np.sort(furthest[eligible & self.matrix.integer])
@@ -81,19 +62,6 @@ class NeighbourhoodSearch:
         # councils up to the one whose decision would be one too many; all of them when none would
         size = max(int(decisions[columns]) if columns < len(decisions) else self.n_councils, 1)
         return np.flatnonzero(rank < size), eligible & (furthest < size)
-
-    def rank_by(self, distance: np.ndarray) -> np.ndarray:
-        """Each council's place in order of ``distance`` (0 for the nearest)."""
-        rank = np.empty(self.n_councils, dtype=np.int64)
-        rank[np.argsort(distance, kind="stable")] = np.arange(self.n_councils)
-        return rank
-
-    def over_columns(self, rank: np.ndarray, reduce: np.ufunc) -> np.ndarray:
-        """For each column, ``reduce`` (``np.maximum``: the last to join an area; ``np.minimum``:
-        the first) over the ranks of the councils it concerns; ``n_councils`` for a column of none."""
-        joins = np.full(self.matrix.n_cols, self.n_councils, dtype=np.int64)
-        joins[self.sorted_cols[self.first]] = reduce.reduceat(rank[self.sorted_councils], self.first)
-        return joins
 
     def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
         """The best plan that changes only ``free`` columns, or None if it is no better than x."""
@@ -212,26 +180,5 @@ class NeighbourhoodSearch:
     def excess(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
         """Per council, how much worse the plan is than the LP solution on the columns concerning it
         (a column's difference split among its councils), plus how many of them differ at all."""
-        return self.per_council(self.aim.cost * (x - lp)) + DIFFERENCE_WEIGHT * self.per_council(np.abs(x - lp), split=False)
-
-    def per_council(self, per_column: np.ndarray, split: bool = True) -> np.ndarray:
-        """Sums over the columns concerning each council; with ``split``, a column's amount shared
-        equally among its councils."""
-        weights = per_column[self.cols] / (self.members_of[self.cols] if split else 1)
-        return np.bincount(self.councils, weights=weights, minlength=self.n_councils)
-
-    def touching(self, councils: np.ndarray) -> np.ndarray:
-        """The columns concerning at least one of ``councils`` (a mask)."""
-        return self.over_columns(np.where(councils, 0, 1), np.minimum) == 0
-
-    def nearest(self, seed: int, columns: int, alive: np.ndarray) -> np.ndarray:
-        """The councils nearest ``seed`` (a mask) that about ``columns`` of the ``alive`` columns
-        concern before any further council does."""
-        rank = self.rank_by(self.distance[seed])
-        return rank < max(self.within(rank, columns, alive), 1)
-
-    def within(self, rank: np.ndarray, columns: int, alive: np.ndarray) -> int:
-        """How many councils, taken in ``rank`` order, about ``columns`` of the ``alive`` columns
-        concern: up to the one that would bring one too many; all of them when none would."""
-        joins = np.sort(self.over_columns(rank, np.minimum)[alive])
-        return int(joins[columns]) if columns < len(joins) else self.n_councils
+        per_council = self.geography.per_council
+        return per_council(self.aim.cost * (x - lp)) + DIFFERENCE_WEIGHT * per_council(np.abs(x - lp), split=False)

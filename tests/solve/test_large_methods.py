@@ -23,6 +23,7 @@ from optimizer.pipeline import optimise
 from optimizer.solve import backends as solvers
 from optimizer.solve.backends import cbc, highs
 from optimizer.solve import search
+from optimizer.solve.geography import column_councils
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.solve.test_enumeration import optimum_checked, plan_choices
@@ -135,7 +136,7 @@ def test_each_row_of_one_council_concerns_that_council_alone():
     marked with a council holds only decisions that council is in (its partnerships, reductions
     and shortfall), and every decision is in some row of each of its councils."""
     model = west_midlands_model()
-    cols, councils = search.column_councils(model)
+    cols, councils = column_councils(model)
     concerns = set(zip(cols.tolist(), councils.tolist()))
     matrix = model.matrix
     owner = model.row_council[matrix.rows]
