@@ -23,7 +23,8 @@ from optimizer.model.build import Aim, build_model
 from optimizer.model.candidates import Candidates
 from optimizer.plan import MET, Diagnosis, make_plan
 from optimizer.solve.backends import BACKENDS
-from optimizer.solve.driver import judge, solve_model
+from optimizer.solve.aim import judge
+from optimizer.solve.driver import solve_model
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import WITH_PLAN
 from optimizer.tolerances import FLOAT_NOISE
