@@ -26,12 +26,21 @@ import numpy as np
 
 from optimizer.model.candidates import Candidates
 from optimizer.model.cuts import define_partnership_count_cuts
+from optimizer.model.families import (
+    COVERAGE,
+    INVESTMENT_BUDGET,
+    ROW_FAMILIES,
+    SHARED_SERVICE_CAP,
+    STAFF_CAP,
+    TARGET,
+)
 from optimizer.model.matrix import Matrix
 from optimizer.workbook.inputs import Inputs
 
 # Two plans tie on an aim when they differ by at most this much (SPEC.md section 2).
 TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0, "saving": 1.0}  # saving: diagnosis only
 INF = math.inf
+
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ class Model:
     aims: list[Aim] = field(default_factory=list)
     matrix: Matrix | None = None
     row_council: np.ndarray | None = None  # the council each row concerns alone; -1 for rows across councils
-    _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council) until the matrix is made
+    _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council, family) until the matrix is made
 
     @property
     def n_decisions(self) -> int:
@@ -88,11 +97,12 @@ class Model:
     def shortfall_col(self, k: int) -> int:
         return self.n_decisions + k
 
-    def add_row(self, cols, values, lower: float = -INF, upper: float = INF, council: int = -1) -> None:
+    def add_row(self, family: str, cols, values, lower: float = -INF, upper: float = INF, council: int = -1) -> None:
+        """One row of ``family`` (one of ROW_FAMILIES)."""
         self._rows.append((np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=np.float64), lower, upper,
-                           council))
+                           council, family))
 
-    def add_rows(self, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper,
+    def add_rows(self, family: str, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper,
                  council_of_key=lambda key: -1) -> np.ndarray:
         """One row per distinct key (in key order) over the entries holding it; returns the keys."""
         order = np.argsort(keys, kind="stable")
@@ -101,7 +111,7 @@ class Model:
         bounds_low = np.broadcast_to(np.asarray(lower, dtype=float), distinct.shape)
         bounds_up = np.broadcast_to(np.asarray(upper, dtype=float), distinct.shape)
         for i, (a, b) in enumerate(zip(first, list(first[1:]) + [len(keys)])):
-            self.add_row(cols[a:b], values[a:b], bounds_low[i], bounds_up[i], int(council_of_key(distinct[i])))
+            self.add_row(family, cols[a:b], values[a:b], bounds_low[i], bounds_up[i], int(council_of_key(distinct[i])))
         return distinct
 
     @cached_property
@@ -199,7 +209,7 @@ def define_coverage(model: Model) -> None:
     """
     m = model.members
     n = len(model.services)
-    model.add_rows(m.council.astype(np.int64) * n + m.service, m.col, np.ones(len(m.col)), -INF, 1, lambda key: key // n)
+    model.add_rows(COVERAGE, m.council.astype(np.int64) * n + m.service, m.col, np.ones(len(m.col)), -INF, 1, lambda key: key // n)
 
 
 def define_staff_caps(model: Model) -> None:
@@ -211,7 +221,7 @@ def define_staff_caps(model: Model) -> None:
         mine = model.entries_of[k]
         cap = council.max_staff_reduction_pct * model.inputs.council_fte[council.name]
         if np.maximum(m.staff[mine], 0).sum() > cap:  # a cap no plan can reach needs no row
-            model.add_row(m.col[mine], m.staff[mine], -INF, cap, k)
+            model.add_row(STAFF_CAP, m.col[mine], m.staff[mine], -INF, cap, k)
 
 
 def define_shared_service_caps(model: Model) -> None:
@@ -224,7 +234,7 @@ def define_shared_service_caps(model: Model) -> None:
         mine = model.entries_of[k]
         mine = mine[m.col[mine] < model.n_partnerships]
         if len(np.unique(m.service[mine])) > cap:  # a cap no plan can reach needs no row
-            model.add_row(m.col[mine], np.ones(len(mine)), -INF, cap, k)
+            model.add_row(SHARED_SERVICE_CAP, m.col[mine], np.ones(len(mine)), -INF, cap, k)
 
 
 def one_off_cost(model: Model) -> np.ndarray:
@@ -237,7 +247,7 @@ def define_investment_budget(model: Model) -> None:
     budget = model.inputs.settings.investment_budget
     if budget is not None:
         cost = one_off_cost(model)
-        model.add_row(np.flatnonzero(cost), cost[cost != 0], -INF, budget)
+        model.add_row(INVESTMENT_BUDGET, np.flatnonzero(cost), cost[cost != 0], -INF, budget)
 
 
 def define_targets(model: Model) -> None:
@@ -253,8 +263,8 @@ def define_targets(model: Model) -> None:
     targeted = np.flatnonzero(targets > 0)
     # a targeted council with nothing to share or reduce still gets its row (hard targets: infeasible)
     for k in np.setdiff1d(targeted, keys):
-        model.add_row([], [], targets[k], INF, k)
-    model.add_rows(keys, cols, values, targets[np.unique(keys)], INF, lambda key: key)
+        model.add_row(TARGET, [], [], targets[k], INF, k)
+    model.add_rows(TARGET, keys, cols, values, targets[np.unique(keys)], INF, lambda key: key)
 
 
 def define_aims(model: Model) -> None:
@@ -293,6 +303,8 @@ def define_matrix(model: Model) -> None:
         lower,
         upper,
         integer,
+        np.array([ROW_FAMILIES.index(r[5]) for r in rows], dtype=np.int16),
+        ROW_FAMILIES,
     ).normalised()
     model.row_council = np.array([r[4] for r in rows], dtype=np.int64)
     model._rows = []

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optimizer.model.families import COUNT_CUT
 from optimizer.tolerances import INTEGRALITY
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def define_partnership_count_cuts(model: Model) -> None:
     col, council, node = _partnership_entries(model)
     area = partnership_components(col, node)
     for cols, values, most in _count_cuts_by_area(col, council, area, model.n_partnerships):
-        model.add_row(cols, values, -INF, most)
+        model.add_row(COUNT_CUT, cols, values, -INF, most)
 
 
 def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = INTEGRALITY) -> list[tuple[np.ndarray, np.ndarray, float]]:

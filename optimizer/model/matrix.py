@@ -16,6 +16,8 @@ import numpy as np
 
 from optimizer.tolerances import FEASIBILITY
 
+UNNAMED = "unnamed"  # the family of rows made without one (hand-built programs)
+
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,29 @@ class Matrix:
     lower: np.ndarray
     upper: np.ndarray
     integer: np.ndarray  # bool per column
+    # each row's family (the define_* that made it, or the solve's cuts and ties), so a dual, a cut
+    # or an infeasibility can say what kind of row it is: a code per row into ``families``
+    family: np.ndarray | None = None  # int16 per row; None: every row unnamed
+    families: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.family is None:
+            object.__setattr__(self, "family", np.zeros(len(self.row_lower), dtype=np.int16))
+            object.__setattr__(self, "families", self.families or (UNNAMED,))
+
+    def family_of(self, row: int) -> str:
+        """The name of ``row``'s family."""
+        return self.families[int(self.family[row])]
+
+    def row_families(self) -> np.ndarray:
+        """Each row's family name."""
+        return np.array(self.families, dtype=object)[self.family]
+
+    def _family_code(self, name: str) -> tuple[int, tuple[str, ...]]:
+        """``name``'s code, and the families with it added when new."""
+        if name in self.families:
+            return self.families.index(name), self.families
+        return len(self.families), (*self.families, name)
 
     @property
     def n_rows(self) -> int:
@@ -83,14 +108,15 @@ class Matrix:
         np.maximum.at(largest, self.rows, np.abs(self.values))
         factor = 1.0 / np.where(largest > 0, largest, 1.0)
         return Matrix(self.rows, self.cols, self.values * factor[self.rows], self.row_lower * factor,
-                      self.row_upper * factor, self.lower, self.upper, self.integer)
+                      self.row_upper * factor, self.lower, self.upper, self.integer, self.family, self.families)
 
-    def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float) -> Matrix:
-        """The program with one more row, scaled like the rest (see ``normalised``)."""
-        return self.with_rows([(cols, values, lower, upper)])
+    def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float, family: str) -> Matrix:
+        """The program with one more row, of ``family``, scaled like the rest (see ``normalised``)."""
+        return self.with_rows([(cols, values, lower, upper)], family)
 
-    def with_rows(self, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> Matrix:
-        """The program with more rows, each (columns, values, lower, upper), scaled like the rest."""
+    def with_rows(self, rows: list[tuple[np.ndarray, np.ndarray, float, float]], family: str) -> Matrix:
+        """The program with more rows of ``family``, each (columns, values, lower, upper), scaled like the rest."""
+        code, families = self._family_code(family)
         entries, values, lower, upper = [], [], [], []
         for i, (row_cols, row_values, low, up) in enumerate(rows):
             row_values = np.asarray(row_values, dtype=np.float64)
@@ -109,6 +135,8 @@ class Matrix:
             self.lower,
             self.upper,
             self.integer,
+            np.append(self.family, np.full(len(rows), code, dtype=np.int16)),
+            families,
         )
 
     def rows_touched(self, columns: np.ndarray) -> np.ndarray:
@@ -143,4 +171,6 @@ class Matrix:
             self.lower[free],
             self.upper[free],
             self.integer[free],
+            self.family[has_free],
+            self.families,
         )

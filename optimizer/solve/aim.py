@@ -14,6 +14,7 @@ import numpy as np
 
 from optimizer.model.build import Aim, Model
 from optimizer.model.cuts import violated_count_cuts
+from optimizer.model.families import ROUNDING_CUT
 from optimizer.model.matrix import Matrix
 from optimizer.solve.bound import area_bound
 from optimizer.solve.geography import Geography
@@ -281,7 +282,8 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
         cuts = violated_count_cuts(run.model, lp.x, INTEGRALITY)
         if not cuts or time.perf_counter() >= deadline:
             break
-        tighter = replace(run, matrix=run.matrix.with_rows([(cols, values, -math.inf, most) for cols, values, most in cuts]))
+        rows = [(cols, values, -math.inf, most) for cols, values, most in cuts]
+        tighter = replace(run, matrix=run.matrix.with_rows(rows, ROUNDING_CUT))
         columns = np.maximum(plan, lp.x > 0)  # a start for an LP is the columns it begins with
         again = tighter.solve(None, columns, limit=deadline - time.perf_counter(), relax=True)
         if again.termination != Termination.OPTIMAL:

@@ -105,4 +105,4 @@ def _area_program(matrix: Matrix, area: np.ndarray, free: np.ndarray) -> Matrix:
     new_col = np.cumsum(free) - 1
     return Matrix(new_row[matrix.rows[keep]].astype(np.int32), new_col[matrix.cols[keep]].astype(np.int32),
                   matrix.values[keep], matrix.row_lower[area], matrix.row_upper[area], matrix.lower[free],
-                  matrix.upper[free], matrix.integer[free])
+                  matrix.upper[free], matrix.integer[free], matrix.family[area], matrix.families)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.model.build import Aim, Model
+from optimizer.model.families import AIM_TIE
 from optimizer.model.matrix import Matrix
 from optimizer.solve.aim import AimSolve, judge, solve_aim
 from optimizer.solve.backends import BACKENDS
@@ -80,7 +81,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
 def _holding(matrix: Matrix, aim: Aim, plan: np.ndarray) -> Matrix:
     """The program with one more row: later aims keep this aim's value in ``plan``, within its tie."""
     cols = np.flatnonzero(aim.cost)
-    return matrix.with_row(cols, aim.cost[cols], -math.inf, float(aim.cost @ plan) + aim.tie)
+    return matrix.with_row(cols, aim.cost[cols], -math.inf, float(aim.cost @ plan) + aim.tie, AIM_TIE)
 
 
 def _solution(model: Model, plan: np.ndarray | None, stages: list[StageResult], seconds: float,

@@ -13,6 +13,7 @@ import pytest
 
 from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
+from optimizer.model.families import AIM_TIE
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.bound import area_bound, complementary_gaps
 from optimizer.solve.aim import AimSolve
@@ -58,7 +59,8 @@ def last_aim_instance(tmp_path, seed):
     matrix = model.matrix
     for aim in model.aims[:-1]:  # as solve_model holds them, within their tie
         cols = np.flatnonzero(aim.cost)
-        matrix = matrix.with_row(cols, aim.cost[cols], -math.inf, REFERENCE_COST[aim.name](reference) + aim.tie)
+        matrix = matrix.with_row(cols, aim.cost[cols], -math.inf, REFERENCE_COST[aim.name](reference) + aim.tie,
+                                 AIM_TIE)
     aim = model.aims[-1]
     return model, matrix, aim, REFERENCE_COST[aim.name](reference)
 
