@@ -15,11 +15,16 @@ import click
 
 from optimizer import __version__
 from optimizer.excel.files import OutputError, check_output_path
+from optimizer.status import (
+    EXIT_ERROR,
+    EXIT_FOR_STATUS,
+    EXIT_INPUT,
+    RunStatus,
+    Termination,
+)
 from optimizer.workbook.inputs import InputError, Problem
 from optimizer.workbook.package import UnsafeXmlParser
 
-EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
-EXIT_FOR_STATUS = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE, "no_solution": EXIT_NO_PLAN}
 MAX_LISTED = 200  # a longer list of problems is cut, with a count of the rest
 
 
@@ -97,9 +102,9 @@ def describe(plan) -> str:
     if not plan.has_plan:
         return f"status {plan.status}"
     gap = ""
-    if plan.status != "optimal":
+    if plan.status != RunStatus.OPTIMAL:
         proven = "; ".join(
-            f"{s.aim.replace('_', ' ')} {'proven' if s.gap == 0 else 'not run' if s.termination == 'not_run' else f'within {s.gap:.2%}'}"
+            f"{s.aim.replace('_', ' ')} {'proven' if s.gap == 0 else 'not run' if s.termination == Termination.NOT_RUN else f'within {s.gap:.2%}'}"
             for s in plan.stages
         )
         advice = ("nothing left to try well before the time limit: more time will not prove more" if plan.stopped_early
@@ -139,7 +144,7 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
         optimise,  # the solvers load only for a workbook worth solving
     )
     from optimizer.report.workbook import write_plan
-    from optimizer.solve.driver import SolverError
+    from optimizer.solve.results import SolverError
 
     settings = inputs.settings.override(solver=solver, time_limit_s=time_limit, mip_gap=gap, targets=targets)
     inputs = inputs.with_settings(settings)

@@ -9,7 +9,10 @@ from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.plan import Plan, make_plan
 from optimizer.solve.diagnose import diagnose
-from optimizer.solve.driver import Solution, solve_model
+from optimizer.solve.driver import solve_model
+from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.solve.results import Solution
+from optimizer.status import RunStatus
 from optimizer.workbook.inputs import Inputs
 
 Progress = Callable[[str], None]
@@ -22,10 +25,10 @@ def _silent(_: str) -> None:
 def _without_choices(inputs: Inputs) -> Solution:
     """Nothing can be shared or reduced: the empty plan, unless hard targets need savings."""
     stuck = inputs.settings.targets == "hard" and any(c.target for c in inputs.councils)
-    return Solution("infeasible" if stuck else "optimal", inputs.settings.solver)
+    return Solution(RunStatus.INFEASIBLE if stuck else RunStatus.OPTIMAL, inputs.settings.solver)
 
 
-def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
+def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions = DEFAULT) -> Plan:
     began = time.perf_counter()
     candidates = enumerate_candidates(inputs)
     progress(
@@ -40,9 +43,9 @@ def optimise(inputs: Inputs, progress: Progress = _silent) -> Plan:
             f"model built: {model.matrix.n_cols:,} variables, "
             f"{model.matrix.n_rows:,} constraints ({time.perf_counter() - began:.1f} s)"
         )
-        solution = solve_model(model, progress=progress)
+        solution = solve_model(model, options=options, progress=progress)
     diagnosis = ()
-    if solution.status == "infeasible":
+    if solution.status == RunStatus.INFEASIBLE:
         progress("no plan meets every requirement; working out why")
-        diagnosis = diagnose(inputs, candidates)
+        diagnosis = diagnose(inputs, candidates, options)
     return make_plan(inputs, candidates, solution, diagnosis=diagnosis)

@@ -10,7 +10,8 @@ import math
 from dataclasses import dataclass, field
 
 from optimizer.model.candidates import Candidates, payback_years
-from optimizer.solve.driver import Solution, StageResult
+from optimizer.solve.results import Solution, StageResult
+from optimizer.status import WITH_PLAN, RunStatus
 from optimizer.workbook.inputs import Inputs
 
 MET = 0.01  # a target is met when the shortfall is within a penny (float noise, not money)
@@ -102,14 +103,14 @@ class Plan:
 
     @property
     def has_plan(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        return self.status in WITH_PLAN
 
     @property
     def stopped_early(self) -> bool:
         """Not proven, yet stopped well inside the time limit: the search had nothing left to try
         and the problem is too large for a proof, so more time would not prove more (England
         stops at 260 s of 600)."""
-        return self.status == "feasible" and self.solve_seconds < EARLY_SHARE * self.inputs.settings.time_limit_s
+        return self.status == RunStatus.FEASIBLE and self.solve_seconds < EARLY_SHARE * self.inputs.settings.time_limit_s
 
     @property
     def total_annual_saving(self) -> float:

@@ -9,7 +9,7 @@ coefficients.
 
 The matrix is built in bulk with numpy from flat arrays of memberships: England's 480,000
 candidates and 3.6 million non-zeros take about a second, where one PuLP object per variable and
-per term took 18 s. ``to_pulp`` gives the same model as a PuLP problem (CBC is run through it).
+per term took 18 s. CBC is handed it through PuLP (``optimizer.solve.backends.cbc.to_pulp``).
 
 Each ``define_*`` function adds one family of rows, in order. The three aims of the lexicographic
 order are kept as separate cost vectors; ``optimizer.solve.driver`` optimises them in turn.
@@ -19,20 +19,28 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pulp
 
 from optimizer.model.candidates import Candidates
+from optimizer.model.cuts import define_partnership_count_cuts
+from optimizer.model.families import (
+    COVERAGE,
+    INVESTMENT_BUDGET,
+    ROW_FAMILIES,
+    SHARED_SERVICE_CAP,
+    STAFF_CAP,
+    TARGET,
+)
 from optimizer.model.matrix import Matrix
 from optimizer.workbook.inputs import Inputs
 
 # Two plans tie on an aim when they differ by at most this much (SPEC.md section 2).
 TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0, "saving": 1.0}  # saving: diagnosis only
 INF = math.inf
+
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ class Model:
     aims: list[Aim] = field(default_factory=list)
     matrix: Matrix | None = None
     row_council: np.ndarray | None = None  # the council each row concerns alone; -1 for rows across councils
-    _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council) until the matrix is made
+    _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council, family) until the matrix is made
 
     @property
     def n_decisions(self) -> int:
@@ -89,11 +97,12 @@ class Model:
     def shortfall_col(self, k: int) -> int:
         return self.n_decisions + k
 
-    def add_row(self, cols, values, lower: float = -INF, upper: float = INF, council: int = -1) -> None:
+    def add_row(self, family: str, cols, values, lower: float = -INF, upper: float = INF, council: int = -1) -> None:
+        """One row of ``family`` (one of ROW_FAMILIES)."""
         self._rows.append((np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=np.float64), lower, upper,
-                           council))
+                           council, family))
 
-    def add_rows(self, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper,
+    def add_rows(self, family: str, keys: np.ndarray, cols: np.ndarray, values: np.ndarray, lower, upper,
                  council_of_key=lambda key: -1) -> np.ndarray:
         """One row per distinct key (in key order) over the entries holding it; returns the keys."""
         order = np.argsort(keys, kind="stable")
@@ -102,7 +111,7 @@ class Model:
         bounds_low = np.broadcast_to(np.asarray(lower, dtype=float), distinct.shape)
         bounds_up = np.broadcast_to(np.asarray(upper, dtype=float), distinct.shape)
         for i, (a, b) in enumerate(zip(first, list(first[1:]) + [len(keys)])):
-            self.add_row(cols[a:b], values[a:b], bounds_low[i], bounds_up[i], int(council_of_key(distinct[i])))
+            self.add_row(family, cols[a:b], values[a:b], bounds_low[i], bounds_up[i], int(council_of_key(distinct[i])))
         return distinct
 
     @cached_property
@@ -200,7 +209,7 @@ def define_coverage(model: Model) -> None:
     """
     m = model.members
     n = len(model.services)
-    model.add_rows(m.council.astype(np.int64) * n + m.service, m.col, np.ones(len(m.col)), -INF, 1, lambda key: key // n)
+    model.add_rows(COVERAGE, m.council.astype(np.int64) * n + m.service, m.col, np.ones(len(m.col)), -INF, 1, lambda key: key // n)
 
 
 def define_staff_caps(model: Model) -> None:
@@ -212,7 +221,7 @@ def define_staff_caps(model: Model) -> None:
         mine = model.entries_of[k]
         cap = council.max_staff_reduction_pct * model.inputs.council_fte[council.name]
         if np.maximum(m.staff[mine], 0).sum() > cap:  # a cap no plan can reach needs no row
-            model.add_row(m.col[mine], m.staff[mine], -INF, cap, k)
+            model.add_row(STAFF_CAP, m.col[mine], m.staff[mine], -INF, cap, k)
 
 
 def define_shared_service_caps(model: Model) -> None:
@@ -225,7 +234,7 @@ def define_shared_service_caps(model: Model) -> None:
         mine = model.entries_of[k]
         mine = mine[m.col[mine] < model.n_partnerships]
         if len(np.unique(m.service[mine])) > cap:  # a cap no plan can reach needs no row
-            model.add_row(m.col[mine], np.ones(len(mine)), -INF, cap, k)
+            model.add_row(SHARED_SERVICE_CAP, m.col[mine], np.ones(len(mine)), -INF, cap, k)
 
 
 def one_off_cost(model: Model) -> np.ndarray:
@@ -238,153 +247,7 @@ def define_investment_budget(model: Model) -> None:
     budget = model.inputs.settings.investment_budget
     if budget is not None:
         cost = one_off_cost(model)
-        model.add_row(np.flatnonzero(cost), cost[cost != 0], -INF, budget)
-
-
-def _most_councils_used(weights: Sequence[int], sizes: Sequence[int], caps: Sequence[int], councils: int) -> int:
-    """max sum(weights[i] * n[i]) over whole n with sum(sizes[i] * n[i]) <= councils and n[i] <= caps[i]."""
-    best = np.full(councils + 1, -np.inf)  # best[w]: the most weight with exactly w councils in partnerships
-    best[0] = 0
-    for weight, size, cap in zip(weights, sizes, caps):
-        improved = best.copy()
-        for n in range(1, min(cap, councils // size) + 1):
-            improved[n * size :] = np.maximum(improved[n * size :], best[: councils + 1 - n * size] + n * weight)
-        best = improved
-    return int(best.max())
-
-
-MIN_CUT_STRENGTH = 0.02  # a cut must be this much tighter than the LP; weaker ones cost rows for nothing
-
-
-def _fractional_most(weights: Sequence[int], sizes: Sequence[int], members: Sequence[int], councils: int) -> float:
-    """What the LP relaxation allows for a.n: fill the councils greedily, best weight per council first."""
-    room, total = float(councils), 0.0
-    for weight, size, m in sorted(zip(weights, sizes, members), key=lambda t: -t[0] / t[1]):
-        n = min(m / size, room / size)
-        total, room = total + weight * n, room - n * size
-    return total
-
-
-def partnership_count_cuts(sizes: Sequence[int], members: Sequence[int], councils: int, max_coefficient: int = 3):
-    """Valid rows ``sum(a[k] * (partnerships of size k)) <= b`` for one service.
-
-    A service's partnerships never share a council, so the numbers n[k] of partnerships of each size
-    satisfy sum(k * n[k]) <= councils and n[k] <= members[k] // k (members[k]: councils in any size-k
-    group). The LP relaxation ignores that n is whole: 30 councils sit "in 7.5 groups of four". Each
-    small whole vector ``a`` gives the row a.n <= max over whole n of a.n, computed exactly here;
-    rows already implied by the per-size bounds (or multiples of another row), and rows less than
-    MIN_CUT_STRENGTH tighter than the LP relaxation (304 councils are exactly 76 groups of four), are
-    left out.
-    """
-    caps = [m // k for k, m in zip(sizes, members)]
-    cuts = []
-    for a in itertools.product(range(max_coefficient + 1), repeat=len(sizes)):
-        if not any(a) or math.gcd(*a) != 1:
-            continue
-        single = [i for i, x in enumerate(a) if x]
-        if len(single) == 1:  # a per-size bound; the LP already has it when k divides members[k]
-            i = single[0]
-            if a[i] == 1 and caps[i] < (1 - MIN_CUT_STRENGTH) * members[i] / sizes[i]:
-                cuts.append((a, caps[i]))
-            continue
-        b = _most_councils_used(a, sizes, caps, councils)
-        if b < sum(x * cap for x, cap in zip(a, caps)) and b < (1 - MIN_CUT_STRENGTH) * _fractional_most(
-            a, sizes, members, councils
-        ):
-            cuts.append((a, b))
-    return cuts
-
-
-def partnership_components(col: np.ndarray, node: np.ndarray) -> np.ndarray:
-    """For entries (column, node) with each column's entries side by side, the smallest node
-    connected to each entry's node through columns: the connected components, found by passing
-    the smallest label along columns until nothing changes."""
-    label = np.arange(int(node.max(initial=-1)) + 1)
-    first = np.flatnonzero(np.r_[True, np.diff(col) != 0])
-    span = np.diff(np.r_[first, len(col)])
-    while True:
-        smallest = np.repeat(np.minimum.reduceat(label[node], first), span) if len(col) else label[node]
-        before = label.copy()
-        np.minimum.at(label, node, smallest)
-        label = label[label]  # jump along chains of labels
-        if np.array_equal(label, before):
-            return label[node]
-
-
-def define_partnership_count_cuts(model: Model) -> None:
-    """Rounding cuts on how many partnerships of each size an area can have (see partnership_count_cuts).
-
-    The cuts are made for each connected area of a service (councils linked by its candidate
-    partnerships): no partnership crosses two areas, so each area's councils bound its own counts.
-    Eight councils within 25 km of each other are "in 2 2/3 groups of three" in the LP, but hold
-    two; nationally the LP bound of net benefit was a percent above the best plan for this reason.
-    Without them HiGHS left West Midlands' central services at a 0.4 % gap after 120 s; with them it
-    proves the optimum in seconds. They remove no whole plan, only fractional ones.
-    """
-    col, council, node = _partnership_entries(model)
-    area = partnership_components(col, node)
-    for cols, values, most in _count_cuts_by_area(col, council, area, model.n_partnerships):
-        model.add_row(cols, values, -INF, most)
-
-
-def violated_count_cuts(model: Model, x: np.ndarray, tolerance: float = 1e-6) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """The rounding cuts (``partnership_count_cuts``) an LP solution x breaks, as (columns, values,
-    upper bound) rows.
-
-    A service's cuts hold for any set of councils, counting only the partnerships wholly inside it:
-    a plan's partnerships inside never share a council. Where x blends partnerships, the councils
-    they link are such a set, and x often fills it "in 2 1/4 groups of four" (nine councils of the
-    North East). These cuts raised England's net-benefit LP bound from £9,130.6 m to £9,121.3 m
-    over six rounds; the connected areas of ``define_partnership_count_cuts`` span whole regions,
-    where such fractions vanish in the total.
-    """
-    col, council, node = _partnership_entries(model)
-    blended = (x[col] > tolerance) & (x[col] < 1 - tolerance)
-    if not blended.any():
-        return []
-    # each (service, council) labelled by the set of councils it shares blended partnerships with
-    label = np.full(int(node.max()) + 1, -1, dtype=np.int64)
-    label[node[blended]] = partnership_components(col[blended], node[blended])
-    first = np.flatnonzero(np.r_[True, np.diff(col) != 0])
-    lowest = np.minimum.reduceat(label[node], first)
-    highest = np.maximum.reduceat(label[node], first)
-    inside = np.repeat((lowest == highest) & (lowest >= 0), np.diff(np.r_[first, len(col)]))
-    cuts = _count_cuts_by_area(col[inside], council[inside], label[node[inside]], model.n_partnerships)
-    return [(cols, values, most) for cols, values, most in cuts if values @ x[cols] > most + tolerance]
-
-
-def _partnership_entries(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The partnerships' (column, council) entries, each column's side by side, and each entry's
-    (service, council) as one number: the nodes a service's partnerships link."""
-    m = model.members
-    part = m.col < model.n_partnerships
-    col, council = m.col[part], m.council[part]
-    return col, council, m.service[part].astype(np.int64) * len(model.inputs.councils) + council
-
-
-def _count_cuts_by_area(col: np.ndarray, council: np.ndarray, area: np.ndarray,
-                        n_partnerships: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """The rows of ``partnership_count_cuts`` for each area, from the (column, council) entries of
-    the partnerships wholly inside it (``area``: each entry's area)."""
-    size = np.bincount(col, minlength=n_partnerships)
-    order = np.argsort(area, kind="stable")
-    edges = np.flatnonzero(np.r_[True, np.diff(area[order]) != 0, True])
-    rows = []
-    for first, last in zip(edges[:-1], edges[1:]):
-        entries = order[first:last]
-        cols = np.unique(col[entries])
-        entry_size = size[col[entries]]
-        sizes = sorted(set(entry_size.tolist()))
-        if len(sizes) > 4:
-            continue  # 4^sizes candidate rows: too many for what they bring
-        councils = len(np.unique(council[entries]))
-        counts = [len(np.unique(council[entries][entry_size == k])) for k in sizes]
-        for a, b in partnership_count_cuts(sizes, counts, councils):
-            weight = np.zeros(max(sizes) + 1)
-            weight[sizes] = a
-            values = weight[size[cols]]
-            rows.append((cols[values > 0], values[values > 0], float(b)))
-    return rows
+        model.add_row(INVESTMENT_BUDGET, np.flatnonzero(cost), cost[cost != 0], -INF, budget)
 
 
 def define_targets(model: Model) -> None:
@@ -400,8 +263,8 @@ def define_targets(model: Model) -> None:
     targeted = np.flatnonzero(targets > 0)
     # a targeted council with nothing to share or reduce still gets its row (hard targets: infeasible)
     for k in np.setdiff1d(targeted, keys):
-        model.add_row([], [], targets[k], INF, k)
-    model.add_rows(keys, cols, values, targets[np.unique(keys)], INF, lambda key: key)
+        model.add_row(TARGET, [], [], targets[k], INF, k)
+    model.add_rows(TARGET, keys, cols, values, targets[np.unique(keys)], INF, lambda key: key)
 
 
 def define_aims(model: Model) -> None:
@@ -440,6 +303,8 @@ def define_matrix(model: Model) -> None:
         lower,
         upper,
         integer,
+        np.array([ROW_FAMILIES.index(r[5]) for r in rows], dtype=np.int16),
+        ROW_FAMILIES,
     ).normalised()
     model.row_council = np.array([r[4] for r in rows], dtype=np.int64)
     model._rows = []
@@ -468,28 +333,3 @@ def build_model(inputs: Inputs, candidates: Candidates) -> Model:
         define(model)
     return model
 
-
-def to_pulp(matrix: Matrix, cost: np.ndarray, name: str = "shared_services") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
-    """The same program as a PuLP problem, columns named by index (``x12``): PuLP rewrites characters
-    such as ``-`` and ``&`` in names, so names built from councils or services could collide."""
-    problem = pulp.LpProblem(name, pulp.LpMinimize)
-    variables = [
-        problem.add_variable(
-            f"x{j}", lo, None if math.isinf(up) else up, cat=pulp.LpInteger if whole else pulp.LpContinuous
-        )
-        for j, (lo, up, whole) in enumerate(zip(matrix.lower.tolist(), matrix.upper.tolist(), matrix.integer.tolist()))
-    ]
-    problem.setObjective(pulp.LpAffineExpression([(variables[j], c) for j, c in enumerate(cost.tolist()) if c]))
-    start, cols, values = matrix.csr
-    for i in range(matrix.n_rows):
-        a, b = start[i], start[i + 1]
-        expression = pulp.LpAffineExpression([(variables[j], v) for j, v in zip(cols[a:b].tolist(), values[a:b].tolist())])
-        lo, up = matrix.row_lower[i], matrix.row_upper[i]
-        if lo == up:
-            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintEQ, rhs=lo), f"c{i}")
-            continue
-        if math.isfinite(lo):
-            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintGE, rhs=lo), f"c{i}")
-        if math.isfinite(up):
-            problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, rhs=up), f"u{i}")
-    return problem, variables

@@ -14,7 +14,10 @@ from functools import cached_property
 
 import numpy as np
 
-FEASIBILITY_TOLERANCE = 1e-6  # relative, on a row left with no free column by a restriction
+from optimizer.tolerances import FEASIBILITY
+
+UNNAMED = "unnamed"  # the family of rows made without one (hand-built programs)
+
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,29 @@ class Matrix:
     lower: np.ndarray
     upper: np.ndarray
     integer: np.ndarray  # bool per column
+    # each row's family (the define_* that made it, or the solve's cuts and ties), so a dual, a cut
+    # or an infeasibility can say what kind of row it is: a code per row into ``families``
+    family: np.ndarray | None = None  # int16 per row; None: every row unnamed
+    families: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.family is None:
+            object.__setattr__(self, "family", np.zeros(len(self.row_lower), dtype=np.int16))
+            object.__setattr__(self, "families", self.families or (UNNAMED,))
+
+    def family_of(self, row: int) -> str:
+        """The name of ``row``'s family."""
+        return self.families[int(self.family[row])]
+
+    def row_families(self) -> np.ndarray:
+        """Each row's family name."""
+        return np.array(self.families, dtype=object)[self.family]
+
+    def _family_code(self, name: str) -> tuple[int, tuple[str, ...]]:
+        """``name``'s code, and the families with it added when new."""
+        if name in self.families:
+            return self.families.index(name), self.families
+        return len(self.families), (*self.families, name)
 
     @property
     def n_rows(self) -> int:
@@ -48,6 +74,13 @@ class Matrix:
         order = np.lexsort((self.cols, self.rows))
         start = np.searchsorted(self.rows[order], np.arange(self.n_rows + 1)).astype(np.int32)
         return start, self.cols[order].astype(np.int32), self.values[order]
+
+    def rounded(self, x: np.ndarray) -> np.ndarray:
+        """x with its whole columns rounded to the nearest whole number (solvers return them to
+        their integrality tolerance)."""
+        x = np.array(x, dtype=np.float64)
+        x[self.integer] = np.round(x[self.integer])
+        return x
 
     def activity(self, x: np.ndarray) -> np.ndarray:
         """A x."""
@@ -75,14 +108,15 @@ class Matrix:
         np.maximum.at(largest, self.rows, np.abs(self.values))
         factor = 1.0 / np.where(largest > 0, largest, 1.0)
         return Matrix(self.rows, self.cols, self.values * factor[self.rows], self.row_lower * factor,
-                      self.row_upper * factor, self.lower, self.upper, self.integer)
+                      self.row_upper * factor, self.lower, self.upper, self.integer, self.family, self.families)
 
-    def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float) -> Matrix:
-        """The program with one more row, scaled like the rest (see ``normalised``)."""
-        return self.with_rows([(cols, values, lower, upper)])
+    def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float, family: str) -> Matrix:
+        """The program with one more row, of ``family``, scaled like the rest (see ``normalised``)."""
+        return self.with_rows([(cols, values, lower, upper)], family)
 
-    def with_rows(self, rows: list[tuple[np.ndarray, np.ndarray, float, float]]) -> Matrix:
-        """The program with more rows, each (columns, values, lower, upper), scaled like the rest."""
+    def with_rows(self, rows: list[tuple[np.ndarray, np.ndarray, float, float]], family: str) -> Matrix:
+        """The program with more rows of ``family``, each (columns, values, lower, upper), scaled like the rest."""
+        code, families = self._family_code(family)
         entries, values, lower, upper = [], [], [], []
         for i, (row_cols, row_values, low, up) in enumerate(rows):
             row_values = np.asarray(row_values, dtype=np.float64)
@@ -101,6 +135,8 @@ class Matrix:
             self.lower,
             self.upper,
             self.integer,
+            np.append(self.family, np.full(len(rows), code, dtype=np.int16)),
+            families,
         )
 
     def rows_touched(self, columns: np.ndarray) -> np.ndarray:
@@ -121,7 +157,7 @@ class Matrix:
         has_free = self.rows_touched(free)
         if every_row:
             has_free[:] = True
-        slack = FEASIBILITY_TOLERANCE * np.maximum(1.0, np.abs(shift))
+        slack = FEASIBILITY * np.maximum(1.0, np.abs(shift))
         if np.any(~has_free & ((lower > slack) | (upper < -slack))):
             return None
         new_row = np.cumsum(has_free) - 1
@@ -135,4 +171,6 @@ class Matrix:
             self.lower[free],
             self.upper[free],
             self.integer[free],
+            self.family[has_free],
+            self.families,
         )

@@ -11,7 +11,6 @@ from dataclasses import asdict, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-import pulp
 import xlsxwriter
 
 from optimizer import __version__
@@ -287,7 +286,7 @@ def run_rows(plan: Plan) -> list[list[Any]]:
         ["status", plan.status], ["gap", Typed(plan.gap, "gap")], ["solver", plan.solver],
         ["solve_seconds", Typed(round(plan.solve_seconds, 3), "seconds")],
         ["candidate_partnerships", Typed(plan.candidate_count, "int")],
-        ["optimiser_version", __version__], ["pulp_version", pulp.__version__],
+        ["optimiser_version", __version__], ["pulp_version", version("pulp")],
         ["highspy_version", package_version("highspy")],
         ["xlsxwriter_version", xlsxwriter.__version__], ["python_version", platform.python_version()],
     ]

@@ -37,6 +37,7 @@ from optimizer.excel.book import (
 from optimizer.excel.files import save_workbook
 from optimizer.plan import MET, PartnershipLine, Plan
 from optimizer.report import sheets as context
+from optimizer.status import STATUS_FILL
 
 SUMMARY, PARTNERSHIPS, REDUCTIONS, COUNCILS, MEMBERSHIP = "Summary", "Partnerships", "Reductions", "Councils", "Membership"
 
@@ -74,7 +75,6 @@ SUMMARY_KINDS = {
 # Summary rows with a workbook-wide name, so a reviewer can type =net_benefit anywhere.
 NAMED_TOTALS = ("total_annual_saving", "total_one_off_cost", "net_benefit", "total_shortfall", "total_impact",
                 "councils_meeting_target")
-STATUS_FILL = {"optimal": "#C6EFCE", "feasible": "#FFEB9C", "infeasible": "#FFC7CE", "no_solution": "#FFC7CE"}
 GOOD, BAD = {"bg_color": "#C6EFCE", "font_color": "#006100"}, {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 
 # Each Membership figure: (rate column, figure column, what the rate multiplies, the listed group's column).

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.model.matrix import Matrix
-from optimizer.solve.backends import Outcome
-
-DUAL_TOLERANCE = 1e-7  # relative to the largest cost: a reduced cost this far below 0 is the LP's rounding
+from optimizer.solve.results import Outcome
+from optimizer.status import Termination
+from optimizer.tolerances import DUAL
 
 
 def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.ndarray,
@@ -41,7 +41,7 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     # a column touching no area row sits at whichever bound its price favours
     rest = ~touching
     price_rest, lower, upper = price[rest], matrix.lower[rest], matrix.upper[rest]
-    tolerance = DUAL_TOLERANCE * max(1.0, float(np.abs(cost).max(initial=0.0)))
+    tolerance = DUAL * max(1.0, float(np.abs(cost).max(initial=0.0)))
     if np.any((price_rest < -tolerance) & np.isinf(upper)) or np.any((price_rest > tolerance) & np.isinf(lower)):
         return None
     held = np.where(price_rest < 0, np.where(np.isinf(upper), 0.0, upper), np.where(np.isinf(lower), 0.0, lower))
@@ -52,7 +52,7 @@ def area_bound(matrix: Matrix, cost: np.ndarray, duals: np.ndarray, area: np.nda
     sub = _area_program(matrix, area, free)
     outcome = backend(sub, price[free], limit=seconds, gap=gap, tie=0.0, log=log)
     proven = outcome.bound
-    if outcome.termination == "optimal" and outcome.has_plan:
+    if outcome.termination == Termination.OPTIMAL and outcome.has_plan:
         # proven within the gap; and the solvers' own bound can be missing (CBC's log when presolve
         # solves it) or 0 (HiGHS when presolve leaves no whole column)
         value = float(price[free] @ outcome.x)
@@ -105,4 +105,4 @@ def _area_program(matrix: Matrix, area: np.ndarray, free: np.ndarray) -> Matrix:
     new_col = np.cumsum(free) - 1
     return Matrix(new_row[matrix.rows[keep]].astype(np.int32), new_col[matrix.cols[keep]].astype(np.int32),
                   matrix.values[keep], matrix.row_lower[area], matrix.row_upper[area], matrix.lower[free],
-                  matrix.upper[free], matrix.integer[free])
+                  matrix.upper[free], matrix.integer[free], matrix.family[area], matrix.families)

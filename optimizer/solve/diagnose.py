@@ -21,8 +21,13 @@ import numpy as np
 
 from optimizer.model.build import Aim, build_model
 from optimizer.model.candidates import Candidates
-from optimizer.plan import Diagnosis, make_plan
-from optimizer.solve.driver import BACKENDS, judge, solve_model
+from optimizer.plan import MET, Diagnosis, make_plan
+from optimizer.solve.aim import judge
+from optimizer.solve.backends import BACKENDS
+from optimizer.solve.driver import solve_model
+from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.status import WITH_PLAN
+from optimizer.tolerances import FLOAT_NOISE
 from optimizer.workbook.inputs import Inputs
 
 DIAGNOSIS_SHARE = 0.5  # of the run's time limit, for the diagnosis solves together
@@ -60,7 +65,7 @@ def required_clashes(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
             ))
         if council.max_staff_reduction_pct is not None:
             cap_fte = council.max_staff_reduction_pct * inputs.council_fte[council.name]
-            if staff[council.name] > cap_fte + 1e-9:
+            if staff[council.name] > cap_fte + FLOAT_NOISE:
                 findings.append(Diagnosis(
                     council.name,
                     f"required partnerships remove {staff[council.name]:,.1f} FTE; its staff cap "
@@ -106,24 +111,25 @@ def _most_each_council_can_save(inputs: Inputs, candidates: Candidates, seconds:
     return results
 
 
-def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float) -> dict[str, float] | None:
+def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float,
+                     options: SolveOptions) -> dict[str, float] | None:
     """Council -> saving in the plan with the least total shortfall (targets made soft)."""
     soft = inputs.with_settings(replace(inputs.settings, targets="soft", time_limit_s=max(1.0, seconds)))
     model = build_model(soft, candidates)
     model.aims = model.aims[:1]
-    solution = solve_model(model)
-    if solution.status not in ("optimal", "feasible"):
+    solution = solve_model(model, options=options)
+    if solution.status not in WITH_PLAN:
         return None
     return {line.council: line.total_saving for line in make_plan(inputs, candidates, solution).councils}
 
 
-def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
+def target_findings(inputs: Inputs, candidates: Candidates, options: SolveOptions = DEFAULT) -> list[Diagnosis]:
     budget = inputs.settings.time_limit_s * DIAGNOSIS_SHARE
     most = _most_each_council_can_save(inputs, candidates, budget / 2)
     findings = []
     for council in (c for c in inputs.councils if c.target):
         best, proven = most.get(council.name, (None, False))
-        if best is not None and best + 0.01 < council.target:
+        if best is not None and best + MET < council.target:
             qualifier = "" if proven else "at most "
             findings.append(Diagnosis(
                 council.name,
@@ -134,10 +140,10 @@ def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
             ))
     if findings or not inputs.settings.targets == "hard":
         return findings
-    together = _least_shortfall(inputs, candidates, budget / 2)
+    together = _least_shortfall(inputs, candidates, budget / 2, options)
     for council in (c for c in inputs.councils if c.target):
         saved = (together or {}).get(council.name, 0.0)
-        if together is not None and saved + 0.01 < council.target:
+        if together is not None and saved + MET < council.target:
             findings.append(Diagnosis(
                 council.name,
                 f"target {_money(council.target)} is reachable alone, but not together with the others' targets: "
@@ -148,8 +154,8 @@ def target_findings(inputs: Inputs, candidates: Candidates) -> list[Diagnosis]:
     return findings or [Diagnosis("plan", "no plan meets every hard target and required partnership together")]
 
 
-def diagnose(inputs: Inputs, candidates: Candidates) -> tuple[Diagnosis, ...]:
+def diagnose(inputs: Inputs, candidates: Candidates, options: SolveOptions = DEFAULT) -> tuple[Diagnosis, ...]:
     clashes = required_clashes(inputs, candidates)
     if clashes:
         return tuple(clashes)
-    return tuple(target_findings(inputs, candidates))
+    return tuple(target_findings(inputs, candidates, options))

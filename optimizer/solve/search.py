@@ -21,82 +21,48 @@ from pathlib import Path
 import numpy as np
 
 from optimizer.model.build import Aim, Model
-from optimizer.model.candidates import distances_km
 from optimizer.model.matrix import Matrix
-
-NEIGHBOURHOOD_COLUMNS = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
-MOST_COLUMNS = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
-SUB_MIP_SECONDS = 10.0  # for NEIGHBOURHOOD_COLUMNS; twice as long for an area 4 times the size
-AREA_MIP_SECONDS = 8.0  # but no area longer: England's hardest area of 16,000 options held its MIP to the deadline
-IDLE_GAIN = 0.01  # a round closing less of the gap to the bound than this is not worth another
-
-
-def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(column, council) pairs: whom each column concerns (members, the reducing council, the short one)."""
-    m = model.members
-    short_cols = model.n_decisions + np.arange(len(model.shortfall_council), dtype=np.int32)
-    return np.concatenate([m.col, short_cols]), np.concatenate([m.council, model.shortfall_council])
-
-
-def council_distances(model: Model) -> np.ndarray:
-    """Km between councils; a council without coordinates is treated as near every other."""
-    councils = model.inputs.councils
-    lat = np.array([c.latitude if c.latitude is not None else np.nan for c in councils], dtype=float)
-    lon = np.array([c.longitude if c.longitude is not None else np.nan for c in councils], dtype=float)
-    return np.nan_to_num(distances_km(lat, lon), nan=0.0)
+from optimizer.solve.geography import Geography
+from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.status import Termination
+from optimizer.tolerances import DIFFERENCE_WEIGHT, within_tie_or_gap
 
 
 class NeighbourhoodSearch:
     """Improves a plan area by area; holds the data that every area's sub-MIP shares."""
 
     def __init__(self, model: Model, matrix: Matrix, aim: Aim, backend: Callable, gap: float, log: Path,
-                 alive: np.ndarray, wide: bool = True):
+                 alive: np.ndarray, wide: bool = True, options: SolveOptions = DEFAULT,
+                 geography: Geography | None = None):
+        self.options = options
         self.matrix, self.aim, self.backend, self.gap, self.log = matrix, aim, backend, gap, log
         self.alive = alive  # decisions still worth considering; the rest stay at 0
         self.model = model
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
         self.proven = False  # did the last step's solver prove its area's best?
-        self.wide = wide  # False: every area is NEIGHBOURHOOD_COLUMNS, and a service is done at its first idle round
-        self.cols, self.councils = column_councils(model)
-        self.n_councils = len(model.inputs.councils)
-        self.distance = council_distances(model)
+        self.wide = wide  # False: every area is ``options.neighbourhood_columns``, and a service is done at its first idle round
+        self.geography = Geography(model) if geography is None else geography
+        self.n_councils = self.geography.n_councils
         self.service_of = np.full(matrix.n_cols, -1)
         self.service_of[model.members.col] = model.members.service
         self.n_services = len(model.services)
-        self.members_of = np.bincount(self.cols, minlength=matrix.n_cols)
-        self.touches = self.members_of > 0
-        order = np.argsort(self.cols, kind="stable")
-        self.sorted_cols, self.sorted_councils = self.cols[order], self.councils[order]
-        self.first = np.flatnonzero(np.r_[True, np.diff(self.sorted_cols) != 0])
 
     def area(self, seed: int, service: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The councils nearest ``seed`` whose own decisions number about ``self.columns[service]``, and
         the columns free in it (every council they concern is in the area); with ``service``, only
         that service's decisions are free, so the area reaches further."""
-        rank = self.rank_by(self.distance[seed])
-        furthest = self.over_columns(rank, np.maximum)
-        eligible = self.touches & (self.alive | ~self.matrix.integer)
+        places = self.geography
+        rank = places.rank_by(places.distance[seed])
+        furthest = places.over_columns(rank, np.maximum)
+        eligible = places.touches & (self.alive | ~self.matrix.integer)
         if service is not None:
             eligible &= (self.service_of == service) | ~self.matrix.integer
         decisions = np.sort(furthest[eligible & self.matrix.integer])
-        columns = self.columns.get(service, NEIGHBOURHOOD_COLUMNS)
+        columns = self.columns.get(service, self.options.neighbourhood_columns)
         # councils up to the one whose decision would be one too many; all of them when none would
         size = max(int(decisions[columns]) if columns < len(decisions) else self.n_councils, 1)
         return np.flatnonzero(rank < size), eligible & (furthest < size)
-
-    def rank_by(self, distance: np.ndarray) -> np.ndarray:
-        """Each council's place in order of ``distance`` (0 for the nearest)."""
-        rank = np.empty(self.n_councils, dtype=np.int64)
-        rank[np.argsort(distance, kind="stable")] = np.arange(self.n_councils)
-        return rank
-
-    def over_columns(self, rank: np.ndarray, reduce: np.ufunc) -> np.ndarray:
-        """For each column, ``reduce`` (``np.maximum``: the last to join an area; ``np.minimum``:
-        the first) over the ranks of the councils it concerns; ``n_councils`` for a column of none."""
-        joins = np.full(self.matrix.n_cols, self.n_councils, dtype=np.int64)
-        joins[self.sorted_cols[self.first]] = reduce.reduceat(rank[self.sorted_councils], self.first)
-        return joins
 
     def step(self, x: np.ndarray, free: np.ndarray, seconds: float) -> np.ndarray | None:
         """The best plan that changes only ``free`` columns, or None if it is no better than x."""
@@ -109,7 +75,7 @@ class NeighbourhoodSearch:
         # within £13 k of its bound at 3 s, then 57 s spent proving the last £13 k)
         tie = 0.1 * max(self.aim.tie, self.gap * abs(float(self.aim.cost @ x)))
         outcome = self.backend(sub, cost, limit=seconds, gap=self.gap * 0.1, tie=tie, log=self.log, start=x[free])
-        self.proven = outcome.termination == "optimal"
+        self.proven = outcome.termination == Termination.OPTIMAL
         if not outcome.has_plan:
             return None
         better = x.copy()
@@ -126,7 +92,7 @@ class NeighbourhoodSearch:
         each council's target), the service the plan falls furthest short of the LP in first, except
         that with wide areas a service one area frees whole goes before those it cannot. Each round
         starts where the LP solution ``lp`` says the plan loses most. With wide areas, a service
-        too large to free whole gets areas of MOST_COLUMNS options: a region whose groups of four do
+        too large to free whole gets areas of ``options.most_columns`` options: a region whose groups of four do
         not come out even can only be re-formed whole (England's central services: freeing 124
         councils around County Durham at once gained £20 m a year where areas of 1,000 options had
         stalled). A service is done with when a round closes little of the gap, or when it was freed
@@ -146,7 +112,7 @@ class NeighbourhoodSearch:
             if time.perf_counter() >= deadline:
                 break  # a round cut short says nothing
             # with wide areas, a round is worth another only while it closes enough of the gap
-            idle = not improved or (self.wide and before - float(self.aim.cost @ x) < IDLE_GAIN * (before - bound))
+            idle = not improved or (self.wide and before - float(self.aim.cost @ x) < self.options.idle_gain * (before - bound))
             # a service freed whole and proven is at its best given the rest: another round would
             # only confirm it (England: five such took 25 s while central services, furthest short, waited)
             if idle or (size >= self._decisions(kind) and self.proven):
@@ -163,8 +129,8 @@ class NeighbourhoodSearch:
         largest size (England's central services: areas of 4,000 options gained nothing in 100 s,
         where the first of 16,000 around the right council gained £2.6 m a year in 5 s)."""
         if not self.wide or service is None:
-            return NEIGHBOURHOOD_COLUMNS
-        return min(self._decisions(service), MOST_COLUMNS)
+            return self.options.neighbourhood_columns
+        return min(self._decisions(service), self.options.most_columns)
 
     def _short_services(self, x: np.ndarray, lp: np.ndarray) -> list[int]:
         """The services where the plan falls short of the LP, the furthest short first; with
@@ -174,7 +140,7 @@ class NeighbourhoodSearch:
         loss = np.bincount(self.service_of[decision], weights=(self.aim.cost * (x - lp))[decision],
                            minlength=self.n_services)
         short = [int(s) for s in np.argsort(-loss, kind="stable") if loss[s] > self.aim.tie]
-        return sorted(short, key=lambda s: self.wide and self._decisions(s) > MOST_COLUMNS)
+        return sorted(short, key=lambda s: self.wide and self._decisions(s) > self.options.most_columns)
 
     def _round(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float,
                service: int | None) -> tuple[np.ndarray, bool]:
@@ -196,8 +162,10 @@ class NeighbourhoodSearch:
                 looked[seed] = True
                 continue
             tried.add(key)
-            columns = self.columns.get(service, NEIGHBOURHOOD_COLUMNS)
-            seconds = min(AREA_MIP_SECONDS, SUB_MIP_SECONDS * (columns / NEIGHBOURHOOD_COLUMNS) ** 0.5)
+            columns = self.columns.get(service, self.options.neighbourhood_columns)
+            options = self.options
+            seconds = min(options.area_mip_seconds,
+                          options.sub_mip_seconds * (columns / options.neighbourhood_columns) ** 0.5)
             better = self.step(x, free, min(seconds, deadline - time.perf_counter()))
             looked[area[: max(1, len(area) // 3)]] = True  # the core of the area needs no second look
             if better is not None:
@@ -208,32 +176,10 @@ class NeighbourhoodSearch:
         return x, improved
 
     def _close(self, x: np.ndarray, bound: float) -> bool:
-        value = float(self.aim.cost @ x)
-        return value - bound <= max(self.aim.tie, self.gap * abs(value))
+        return within_tie_or_gap(float(self.aim.cost @ x), bound, self.aim.tie, self.gap)
 
     def excess(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
         """Per council, how much worse the plan is than the LP solution on the columns concerning it
         (a column's difference split among its councils), plus how many of them differ at all."""
-        return self.per_council(self.aim.cost * (x - lp)) + 1e-9 * self.per_council(np.abs(x - lp), split=False)
-
-    def per_council(self, per_column: np.ndarray, split: bool = True) -> np.ndarray:
-        """Sums over the columns concerning each council; with ``split``, a column's amount shared
-        equally among its councils."""
-        weights = per_column[self.cols] / (self.members_of[self.cols] if split else 1)
-        return np.bincount(self.councils, weights=weights, minlength=self.n_councils)
-
-    def touching(self, councils: np.ndarray) -> np.ndarray:
-        """The columns concerning at least one of ``councils`` (a mask)."""
-        return self.over_columns(np.where(councils, 0, 1), np.minimum) == 0
-
-    def nearest(self, seed: int, columns: int, alive: np.ndarray) -> np.ndarray:
-        """The councils nearest ``seed`` (a mask) that about ``columns`` of the ``alive`` columns
-        concern before any further council does."""
-        rank = self.rank_by(self.distance[seed])
-        return rank < max(self.within(rank, columns, alive), 1)
-
-    def within(self, rank: np.ndarray, columns: int, alive: np.ndarray) -> int:
-        """How many councils, taken in ``rank`` order, about ``columns`` of the ``alive`` columns
-        concern: up to the one that would bring one too many; all of them when none would."""
-        joins = np.sort(self.over_columns(rank, np.minimum)[alive])
-        return int(joins[columns]) if columns < len(joins) else self.n_councils
+        per_council = self.geography.per_council
+        return per_council(self.aim.cost * (x - lp)) + DIFFERENCE_WEIGHT * per_council(np.abs(x - lp), split=False)

@@ -21,12 +21,9 @@ import time
 import numpy as np
 
 from optimizer.model.matrix import Matrix
-from optimizer.solve.backends import Outcome
-
-ZERO_REDUCED_COST = 1e-9  # relative to the LP bound: "priced at zero" within the LP's tolerances
-BACKTRACK_BUDGET = 1_000  # dead ends explored before rows that cannot be covered are left open
-MAX_TRIES = 50  # the first follows the LP's preferences; later ones break its ties at random
-PATIENCE = 3  # tries in a row without a cheaper tiling before the rest are given up
+from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.solve.results import Outcome
+from optimizer.tolerances import FEASIBILITY, ZERO_REDUCED_COST, chosen
 
 
 class ExactCover:
@@ -91,16 +88,16 @@ class ExactCover:
 
 
 def tile(matrix: Matrix, cost: np.ndarray, lp: Outcome, seconds: float, held: np.ndarray | None = None,
-         seed: int = 0) -> np.ndarray:
+         seed: int = 0, options: SolveOptions = DEFAULT) -> np.ndarray:
     """Whole columns covering the packing rows the LP fills, chosen among those of zero reduced
     cost after the required and ``held`` ones (see the module's note); the cheapest of the tries
     made within ``seconds``, or the first that covers every such row."""
     began = time.perf_counter()
     scale = max(1.0, abs(lp.bound or 0.0))
     packing = _packing_rows(matrix)
-    needed = packing & (matrix.activity(lp.x) >= matrix.row_upper - 1e-6)
-    usable = matrix.integer & (matrix.upper > 0.5) & (lp.reduced_costs <= ZERO_REDUCED_COST * scale)
-    held = (matrix.lower > 0.5) | (False if held is None else held)
+    needed = packing & (matrix.activity(lp.x) >= matrix.row_upper - FEASIBILITY)
+    usable = matrix.integer & chosen(matrix.upper) & (lp.reduced_costs <= ZERO_REDUCED_COST * scale)
+    held = chosen(matrix.lower) | (False if held is None else held)
     on = packing[matrix.rows] & (usable | held)[matrix.cols]
     preference = lp.x - lp.reduced_costs / scale  # the LP's own choices first
     # a column the LP holds at its upper bound with a negative reduced cost is in every plan as good
@@ -112,11 +109,11 @@ def tile(matrix: Matrix, cost: np.ndarray, lp: Outcome, seconds: float, held: np
     while best is None or time.perf_counter() - began < seconds:
         cover.reset()
         jitter = preference + (random.random(matrix.n_cols) * 1e-3 if tries else 0.0)
-        x = _attempt(matrix, cover, first, needed, jitter, BACKTRACK_BUDGET)
+        x = _attempt(matrix, cover, first, needed, jitter, options.backtrack_budget)
         tries, idle = tries + 1, idle + 1
         if cost @ x < best_cost:
             best, best_cost, idle = x, float(cost @ x), 0
-        if not (needed & (matrix.activity(x) < 0.5)).any() or tries >= MAX_TRIES or idle >= PATIENCE:
+        if not (needed & ~chosen(matrix.activity(x))).any() or tries >= options.tiling_tries or idle >= options.tiling_patience:
             break
     return best
 

@@ -10,15 +10,23 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from optimizer.model.build import (
-    build_model,
-    partnership_count_cuts,
-    violated_count_cuts,
-)
+from optimizer.model.build import build_model
 from optimizer.model.candidates import cliques, distances_km, enumerate_candidates
+from optimizer.model.cuts import partnership_count_cuts, violated_count_cuts
+from optimizer.model.families import (
+    AIM_TIE,
+    COUNT_CUT,
+    COVERAGE,
+    INVESTMENT_BUDGET,
+    ROW_FAMILIES,
+    SHARED_SERVICE_CAP,
+    STAFF_CAP,
+    TARGET,
+)
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
 from tests.support.marks import sampled
+from tests.support.paths import WEST_MIDLANDS
 
 
 def whole_counts(sizes, members, councils):
@@ -112,3 +120,36 @@ def test_great_circle_distances_on_the_spec_sphere():
     assert d[2, 3] == pytest.approx(radius * math.pi / 2)  # equator to pole
     assert d[2, 4] == pytest.approx(radius * math.radians(90))  # a quarter of the equator
     assert np.allclose(d, d.T) and not d.diagonal().any()
+
+
+def test_every_row_has_its_family():
+    """Each define_* names the family of the rows it adds, and the matrix keeps them through
+    scaling, restriction and the rows the solve adds."""
+    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+    model = build_model(inputs, enumerate_candidates(inputs))
+    matrix = model.matrix
+    assert matrix.families == ROW_FAMILIES and len(matrix.family) == matrix.n_rows
+    names = matrix.row_families()
+    assert set(names) == {COVERAGE, TARGET, COUNT_CUT}  # its caps never bind, and it has no budget
+    n, per_service = len(model.services), len(inputs.councils)
+    assert (names == COVERAGE).sum() == len(np.unique(model.members.council.astype(np.int64) * n + model.members.service))
+    assert (names == TARGET).sum() == sum(1 for c in inputs.councils if c.target) <= per_service
+    tied = matrix.with_row(np.arange(3), np.ones(3), -np.inf, 1.0, AIM_TIE)
+    assert tied.family_of(tied.n_rows - 1) == AIM_TIE and (tied.row_families()[:-1] == names).all()
+    free = np.zeros(matrix.n_cols, dtype=bool)
+    free[: model.n_partnerships] = True
+    sub = matrix.restrict(free, np.zeros(matrix.n_cols))
+    assert list(sub.row_families()) == list(names[matrix.rows_touched(free)])
+
+
+def test_the_model_families_are_the_defines(tmp_path):
+    """Over random instances, every family a define_* adds is met, and no other."""
+    seen = set()
+    for seed in range(30):
+        rng = random.Random(seed)
+        sheets = random_instance(rng)
+        write_workbook(sheets, tmp_path / "instance.xlsx", rng)
+        inputs = load_workbook_inputs(tmp_path / "instance.xlsx").inputs
+        model = build_model(inputs, enumerate_candidates(inputs))
+        seen |= set(model.matrix.row_families())
+    assert seen == {COVERAGE, STAFF_CAP, SHARED_SERVICE_CAP, INVESTMENT_BUDGET, COUNT_CUT, TARGET}

@@ -13,10 +13,11 @@ import pytest
 
 from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
-from optimizer.solve import driver as solve
+from optimizer.model.families import AIM_TIE
+from optimizer.solve.aim import AimSolve
 from optimizer.solve.backends import BACKENDS
 from optimizer.solve.bound import area_bound, complementary_gaps
-from optimizer.solve.driver import AimSolve
+from optimizer.solve.regions import row_owner, rows_of
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
 from tests.support.marks import sampled
@@ -59,7 +60,8 @@ def last_aim_instance(tmp_path, seed):
     matrix = model.matrix
     for aim in model.aims[:-1]:  # as solve_model holds them, within their tie
         cols = np.flatnonzero(aim.cost)
-        matrix = matrix.with_row(cols, aim.cost[cols], -math.inf, REFERENCE_COST[aim.name](reference) + aim.tie)
+        matrix = matrix.with_row(cols, aim.cost[cols], -math.inf, REFERENCE_COST[aim.name](reference) + aim.tie,
+                                 AIM_TIE)
     aim = model.aims[-1]
     return model, matrix, aim, REFERENCE_COST[aim.name](reference)
 
@@ -112,8 +114,8 @@ def test_area_bound_of_the_last_aim_with_the_earlier_ties_kept_lies_between_the_
     # the rows kept beside some councils' own add no whole column and can only tighten the bound
     councils = rng.random(len(model.inputs.councils)) < 0.5
     whole = np.bincount(matrix.rows, weights=matrix.integer[matrix.cols], minlength=matrix.n_rows)
-    own = np.r_[councils, False][solve._row_owner(run)] | (across & (whole == 0))  # and the shortfall tie
-    kept = solve._rows_of(run, councils)
+    own = np.r_[councils, False][row_owner(run)] | (across & (whole == 0))  # and the shortfall tie
+    kept = rows_of(run, councils)
     assert (kept >= own).all()
     assert run.settle(lp, own, 60) - tolerance <= run.settle(lp, kept, 60) <= optimum + tolerance
 

@@ -16,12 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.model.build import build_model, partnership_components
+from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
+from optimizer.model.cuts import partnership_components
 from optimizer.pipeline import optimise
 from optimizer.solve import backends as solvers
-from optimizer.solve import driver as solve
 from optimizer.solve import search
+from optimizer.solve.backends import cbc, highs
+from optimizer.solve.geography import column_councils
+from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.checks import optimum_checked, plan_choices
 from tests.support.instances import random_instance, write_workbook
@@ -29,19 +32,14 @@ from tests.support.marks import sampled
 from tests.support.paths import WEST_MIDLANDS
 from tests.support.reference import brute_force, evaluate
 
-
-@pytest.fixture
-def large_methods_forced(monkeypatch):
-    monkeypatch.setattr(solve, "SEARCH_FROM_COLUMNS", 0)
-    monkeypatch.setattr(search, "NEIGHBOURHOOD_COLUMNS", 3)
-    monkeypatch.setattr(solvers, "PRICE_FROM_COLUMNS", 0)
-    monkeypatch.setattr(solvers, "PRICED_PER_ROUND", 2)
+LARGE_METHODS_FORCED = SolveOptions(search_from_columns=0, neighbourhood_columns=3, price_from_columns=0,
+                                    priced_per_round=2)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", sampled(range(200, 260), fast=5))
-def test_forced_search_and_pricing_find_the_enumerated_optimum(tmp_path, seed, solver, large_methods_forced):
-    optimum_checked(tmp_path, seed, solver)
+def test_forced_search_and_pricing_find_the_enumerated_optimum(tmp_path, seed, solver):
+    optimum_checked(tmp_path, seed, solver, LARGE_METHODS_FORCED)
 
 
 def west_midlands_model():
@@ -50,15 +48,14 @@ def west_midlands_model():
 
 
 @pytest.mark.parametrize("aim", [0, 1, 2])
-@pytest.mark.parametrize("priced", [solvers._highs_lp_by_pricing, solvers._cbc_lp_by_pricing])
-def test_priced_lp_is_the_whole_lp(tmp_path, monkeypatch, aim, priced):
+@pytest.mark.parametrize("priced", [highs.highs_lp_by_pricing, cbc.cbc_lp_by_pricing])
+def test_priced_lp_is_the_whole_lp(tmp_path, aim, priced):
     """Pricing columns in reaches the LP optimum over every column, with dual-feasible reduced costs."""
-    monkeypatch.setattr(solvers, "PRICED_PER_ROUND", 200)
     model = west_midlands_model()
     cost = model.aims[aim].cost
     log = tmp_path / "solver.log"
-    whole = solvers._highs_lp(model.matrix, cost, 60, log)
-    outcome = priced(model.matrix, cost, 60, log, None)
+    whole = highs.highs_lp(model.matrix, cost, 60, log)
+    outcome = priced(model.matrix, cost, 60, log, None, SolveOptions(priced_per_round=200))
     assert outcome.termination == "optimal"
     assert outcome.bound == pytest.approx(whole.bound, rel=1e-7, abs=1e-6)
     assert model.matrix.violation(outcome.x) < 1e-6
@@ -72,10 +69,10 @@ def test_a_priced_lp_cut_short_by_cbc_proves_nothing(tmp_path, monkeypatch):
     """When CBC stops a round's LP at its time limit it still hands back that round's columns'
     values; they are no LP solution over every column (England's LP with rounding cuts, given
     a quarter of the time left, once crashed the solve by passing them on)."""
-    run_cbc = solvers._run_cbc
-    monkeypatch.setattr(solvers, "_run_cbc", lambda *args, **kw: replace(run_cbc(*args, **kw), termination="time_limit"))
+    run_cbc = cbc._run_cbc
+    monkeypatch.setattr(cbc, "_run_cbc", lambda *args, **kw: replace(run_cbc(*args, **kw), termination="time_limit"))
     model = west_midlands_model()
-    outcome = solvers._cbc_lp_by_pricing(model.matrix, model.aims[-1].cost, 60, tmp_path / "solver.log", None)
+    outcome = cbc.cbc_lp_by_pricing(model.matrix, model.aims[-1].cost, 60, tmp_path / "solver.log", None)
     assert (outcome.termination, outcome.x, outcome.bound, outcome.duals) == ("time_limit", None, None, None)
 
 
@@ -102,18 +99,18 @@ def test_components_are_the_connected_areas():
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", range(260, 290))
-def test_search_in_place_of_an_unreachable_proof_keeps_plans_valid_and_honest(tmp_path, seed, solver, monkeypatch,
-                                                                             large_methods_forced):
-    # a proof over more than PROVABLE_COLUMNS is skipped for more search: the plan must still be
+def test_search_in_place_of_an_unreachable_proof_keeps_plans_valid_and_honest(tmp_path, seed, solver):
+    # a proof over more than provable_columns is skipped for more search: the plan must still be
     # valid, never better than the optimum, and called optimal only when it is
-    monkeypatch.setattr(solve, "PROVABLE_COLUMNS", 0)
-    monkeypatch.setattr(solve, "AREA_SECONDS_PER_COLUMN", 0.0)  # and ever wider regions settled
+    options = replace(LARGE_METHODS_FORCED, provable_columns=0,
+                      area_seconds_per_column=0.0)  # and ever wider regions settled
     rng = random.Random(seed)
     sheets = random_instance(rng)
     workbook = tmp_path / "instance.xlsx"
     write_workbook(sheets, workbook, rng)
     inputs = load_workbook_inputs(workbook).inputs
-    plan = optimise(inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0)))
+    plan = optimise(inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0)),
+                    options=options)
     reference = brute_force(sheets)
     if not reference.feasible:
         assert plan.status == "infeasible"
@@ -139,7 +136,7 @@ def test_each_row_of_one_council_concerns_that_council_alone():
     marked with a council holds only decisions that council is in (its partnerships, reductions
     and shortfall), and every decision is in some row of each of its councils."""
     model = west_midlands_model()
-    cols, councils = search.column_councils(model)
+    cols, councils = column_councils(model)
     concerns = set(zip(cols.tolist(), councils.tolist()))
     matrix = model.matrix
     owner = model.row_council[matrix.rows]
@@ -170,37 +167,37 @@ def test_shortfall_columns_are_shares_of_the_target():
     assert coefficient.min() > 1e-3
 
 
-def west_midlands_search(monkeypatch, most_columns: int):
+def west_midlands_search(most_columns: int, idle_gain: float = DEFAULT.idle_gain):
     """The net-benefit search on the West Midlands, with wide areas of up to ``most_columns``; a
     plan sharing nothing; and every saving at once (no plan, but ahead of it everywhere)."""
-    monkeypatch.setattr(search, "MOST_COLUMNS", most_columns)
     model = west_midlands_model()
     aim = model.aims[-1]
     alive = np.ones(model.matrix.n_cols, dtype=bool)
     finder = search.NeighbourhoodSearch(model, model.matrix, aim, solvers.BACKENDS["highs"], 1e-4,
-                                        Path("/dev/null"), alive, wide=True)
+                                        Path("/dev/null"), alive, wide=True,
+                                        options=SolveOptions(most_columns=most_columns, idle_gain=idle_gain))
     nothing_shared = model.complete(model.matrix.lower)
     ahead = np.zeros(model.matrix.n_cols)
     ahead[: model.n_decisions] = aim.cost[: model.n_decisions] < 0
     return model, aim, finder, nothing_shared, ahead
 
 
-def test_services_one_area_frees_whole_come_first_and_whole(monkeypatch):
+def test_services_one_area_frees_whole_come_first_and_whole():
     """With wide areas, a service whose decisions fit in the largest area is freed whole at once, and
     such services are visited before those that need many areas, each kind by its loss."""
-    _, _, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
+    _, _, finder, nothing_shared, ahead = west_midlands_search(300)
     sizes = {s: finder._decisions(s) for s in range(finder.n_services)}
     assert min(sizes.values()) <= 300 < max(sizes.values())
     for s, size in sizes.items():
         assert finder._first_size(s) == min(size, 300)
-    assert finder._first_size(None) == search.NEIGHBOURHOOD_COLUMNS
+    assert finder._first_size(None) == DEFAULT.neighbourhood_columns
     order = finder._short_services(nothing_shared, ahead)
     fits = [sizes[s] <= 300 for s in order]
     assert fits == sorted(fits, reverse=True) and any(fits) and not all(fits)
 
 
 def test_a_round_whose_area_holds_the_whole_service_solves_it_once(monkeypatch):
-    _, aim, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
+    _, aim, finder, nothing_shared, ahead = west_midlands_search(300)
     service = min(range(finder.n_services), key=finder._decisions)
     finder.columns[service] = finder._first_size(service)
     steps = []
@@ -227,8 +224,8 @@ def recorded_steps(monkeypatch, finder) -> list[tuple[np.ndarray, bool]]:
 
 
 def test_a_service_freed_whole_and_proven_is_not_solved_again(monkeypatch):
-    _, aim, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 300)
-    monkeypatch.setattr(search, "IDLE_GAIN", 0.0)  # any gain would earn a service another round
+    # idle gain 0: any gain would earn a service another round
+    _, aim, finder, nothing_shared, ahead = west_midlands_search(300, idle_gain=0.0)
     steps = recorded_steps(monkeypatch, finder)
     x = finder.improve(nothing_shared, ahead, -np.inf, time.perf_counter() + 120)
     assert aim.cost @ x < aim.cost @ nothing_shared
@@ -243,7 +240,7 @@ def test_a_service_freed_whole_and_proven_is_not_solved_again(monkeypatch):
 
 def test_a_round_never_solves_the_same_area_twice_around_the_same_plan(monkeypatch):
     # areas of 100 options around neighbouring seeds often coincide on the West Midlands
-    _, _, finder, nothing_shared, ahead = west_midlands_search(monkeypatch, 100)
+    _, _, finder, nothing_shared, ahead = west_midlands_search(100)
     steps = recorded_steps(monkeypatch, finder)
     for service in range(finder.n_services):
         finder.columns[service] = finder._first_size(service)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from optimizer.pipeline import optimise
+from optimizer.solve.options import DEFAULT
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
 from tests.support.reference import brute_force, evaluate
@@ -16,7 +17,7 @@ def plan_choices(plan):
     return partnerships, reductions
 
 
-def optimum_checked(tmp_path, seed, solver):
+def optimum_checked(tmp_path, seed, solver, options=DEFAULT):
     """Solve random instance ``seed`` through a real workbook and check it against enumeration.
 
     Returns (inputs, workbook, plan, evaluation), or None when the instance is rightly infeasible.
@@ -29,7 +30,7 @@ def optimum_checked(tmp_path, seed, solver):
     # gap 0: prove each aim exactly (up to its £1 / 1e-6 tie), which is what the reference checks
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
 
-    plan = optimise(inputs)
+    plan = optimise(inputs, options=options)
     reference = brute_force(sheets)
 
     if not reference.feasible:

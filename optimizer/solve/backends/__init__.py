@@ -1,0 +1,51 @@
+"""The two MIP solvers behind one call: a program in array form in, an honest ``Outcome`` out.
+
+Termination (why the solver stopped) is kept apart from what it holds (a plan, a proven bound), as
+linopy does, and each solver's own codes are translated in one table. PuLP's status is never
+trusted: it reports "Optimal" when a time limit stops a solver holding a plan (PuLP #383, #649).
+
+HiGHS is driven through highspy directly (``highs``): the whole matrix goes over in one
+``passModel`` call. CBC is PuLP's bundled binary, run through PuLP (``cbc``). Large LPs are solved
+by pricing their columns in (``pricing``), the same loop for both.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from optimizer.model.matrix import Matrix
+from optimizer.solve.backends.cbc import solve_cbc
+from optimizer.solve.backends.highs import solve_highs
+from optimizer.solve.results import Outcome, SolverError, Watcher
+
+__all__ = ["BACKENDS", "Outcome", "SolverError", "in_unit_costs"]
+
+
+def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """A solver given costs divided by the largest, its answers scaled back.
+
+    Net benefit runs to 1e9 pounds while shortfall costs are ones; near 1 the solvers' absolute
+    tolerances mean the same on every aim.
+    """
+
+    @functools.wraps(solve)
+    def solve_in_unit_costs(matrix: Matrix, cost: np.ndarray, *, tie: float, watch: Watcher | None = None,
+                            **settings) -> Outcome:
+        scale = float(np.abs(cost).max(initial=0.0)) or 1.0
+        seen = None if watch is None else lambda plan, bound, seconds: watch(plan * scale, bound * scale, seconds)
+        outcome = solve(matrix, cost / scale, tie=tie / scale, watch=seen, **settings)
+        return replace(
+            outcome,
+            bound=None if outcome.bound is None else outcome.bound * scale,
+            reduced_costs=None if outcome.reduced_costs is None else outcome.reduced_costs * scale,
+            duals=None if outcome.duals is None else outcome.duals * scale,
+        )
+
+    return solve_in_unit_costs
+
+
+BACKENDS: dict[str, Callable[..., Outcome]] = {"highs": in_unit_costs(solve_highs), "cbc": in_unit_costs(solve_cbc)}
