@@ -30,6 +30,7 @@ from optimizer.excel.book import (
     write_table,
 )
 from optimizer.plan import Plan
+from optimizer.status import RunStatus, Termination
 from optimizer.workbook import schema
 from optimizer.workbook.inputs import Inputs
 
@@ -335,7 +336,7 @@ def aims_proven(plan: Plan) -> str:
     words = []
     for stage in plan.stages:
         name = AIM_WORDS.get(stage.aim, stage.aim)
-        if stage.termination == "not_run" or not stage.has_plan:
+        if stage.termination == Termination.NOT_RUN or not stage.has_plan:
             words.append(f"{name} not reached")
         else:
             words.append(f"{name} proven" if stage.gap == 0 else f"{name} within {stage.gap:.2%} of the best")
@@ -344,7 +345,7 @@ def aims_proven(plan: Plan) -> str:
 
 def status_sentence(plan: Plan) -> str:
     settings = plan.inputs.settings
-    if plan.status == "optimal":
+    if plan.status == RunStatus.OPTIMAL:
         return (f"Optimal: the best plan the rules allow, proven (within the {settings.mip_gap:.2%} gap tolerance) "
                 "for each aim in turn: least shortfall against the targets, then least harm from reductions, then "
                 f"the greatest net benefit over {settings.horizon_years:g} years.")
@@ -353,11 +354,11 @@ def status_sentence(plan: Plan) -> str:
                 f"{settings.time_limit_s:g} s time limit, the search had nothing left to try, and the problem is too "
                 f"large to prove outright. This plan is at most {plan.gap:.2%} from the best possible "
                 f"({aims_proven(plan)}); more time will not prove more, a smaller problem (one region) can.")
-    if plan.status == "feasible":
+    if plan.status == RunStatus.FEASIBLE:
         return (f"Best found, not proven best: the solver stopped at its {settings.time_limit_s:g} s time limit with "
                 f"this plan, which is at most {plan.gap:.2%} from the best possible ({aims_proven(plan)}). "
                 "Raise the time limit (--time-limit) to prove more.")
-    if plan.status == "infeasible":
+    if plan.status == RunStatus.INFEASIBLE:
         why = ("See the Why infeasible sheet; first finding: "
                f"{plan.diagnosis[0].subject}: {plan.diagnosis[0].finding}" if plan.diagnosis else
                "Make the targets soft, or drop a required partnership, and run again.")
