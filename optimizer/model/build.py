@@ -29,12 +29,15 @@ from optimizer.model.cuts import define_partnership_count_cuts
 from optimizer.model.families import (
     COVERAGE,
     INVESTMENT_BUDGET,
+    POOL_SIZE,
     ROW_FAMILIES,
     SHARED_SERVICE_CAP,
     STAFF_CAP,
     TARGET,
 )
 from optimizer.model.matrix import Matrix
+from optimizer.model.pools import Pool, find_pools, realise
+from optimizer.tolerances import chosen
 from optimizer.workbook.inputs import Inputs
 
 # Two plans tie on an aim when they differ by at most this much (SPEC.md section 2).
@@ -78,17 +81,33 @@ class Model:
     candidates: Candidates
     services: list[str]
     members: Memberships
-    n_partnerships: int
+    n_partnerships: int  # columns of candidate groups, each one group (those not pooled)
     n_reductions: int
+    group_of_col: np.ndarray  # the candidate each partnership column is (an index into candidates.partnerships)
+    pools: tuple[Pool, ...] = ()  # after the partnership columns: each pool's member columns, then the counts
     shortfall_council: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     aims: list[Aim] = field(default_factory=list)
     matrix: Matrix | None = None
     row_council: np.ndarray | None = None  # the council each row concerns alone; -1 for rows across councils
     _rows: list = field(default_factory=list)  # (cols, values, lower, upper, council, family) until the matrix is made
 
+    @cached_property
+    def pool_member_cols(self) -> list[np.ndarray]:
+        """Each pool's member columns, in the order of its councils."""
+        ends = self.n_partnerships + np.cumsum([len(p.councils) for p in self.pools], dtype=np.int64)
+        return [np.arange(end - len(p.councils), end) for p, end in zip(self.pools, ends)]
+
+    def pool_count_col(self, i: int) -> int:
+        """The column counting pool i's groups."""
+        return self.n_partnerships + sum(len(p.councils) for p in self.pools) + i
+
+    @property
+    def first_reduction(self) -> int:
+        return self.n_partnerships + sum(len(p.councils) for p in self.pools) + len(self.pools)
+
     @property
     def n_decisions(self) -> int:
-        return self.n_partnerships + self.n_reductions
+        return self.first_reduction + self.n_reductions
 
     @property
     def n_cols(self) -> int:
@@ -150,12 +169,50 @@ class Model:
         return floor
 
     def complete(self, decisions: np.ndarray) -> np.ndarray:
-        """A whole plan: the decisions given, each shortfall the least the targets allow."""
+        """A whole plan: the decisions given, each pool's count what its members make (members
+        that make no whole group, those saving least, leave), and each shortfall the least the
+        targets allow."""
         x = np.zeros(self.n_cols)
         x[: self.n_decisions] = decisions[: self.n_decisions]
+        for i, (pool, cols) in enumerate(zip(self.pools, self.pool_member_cols)):
+            members = np.flatnonzero(chosen(x[cols]))
+            surplus = len(members) % pool.size
+            x[cols[members[np.argsort(pool.saving[members], kind="stable")[:surplus]]]] = 0.0
+            x[self.pool_count_col(i)] = len(members) // pool.size
         short = self.shortfall_council
         x[self.n_decisions :] = self.shortfall(x)[short] / self.targets[short]
         return x
+
+    def chosen_partnerships(self, x: np.ndarray) -> list[int]:
+        """The candidates plan x chooses (indices into candidates.partnerships): its partnership
+        columns, and each pool's members grouped north to south."""
+        chosen_groups = self.group_of_col[np.flatnonzero(chosen(x[: self.n_partnerships]))].tolist()
+        for pool, cols in zip(self.pools, self.pool_member_cols):
+            members = np.flatnonzero(chosen(x[cols]))
+            if len(members):
+                chosen_groups += realise(pool, members, self.candidates, self.council_index, self.north_to_south)
+        return sorted(chosen_groups)
+
+    def column_services(self, n_cols: int) -> np.ndarray:
+        """Each column's service (an index into ``services``; -1 for shortfalls and any added later)."""
+        service = np.full(n_cols, -1)
+        service[self.members.col] = self.members.service
+        for i, pool in enumerate(self.pools):
+            service[self.pool_count_col(i)] = pool.service
+        return service
+
+    @cached_property
+    def council_index(self) -> dict[str, int]:
+        return {c.name: i for i, c in enumerate(self.inputs.councils)}
+
+    @cached_property
+    def north_to_south(self) -> np.ndarray:
+        """Each council's rank from north to south (west to east on a tie; unplaced ones last)."""
+        places = [(-(c.latitude if c.latitude is not None else -math.inf), c.longitude or 0.0)
+                  for c in self.inputs.councils]
+        rank = np.empty(len(places), dtype=np.int64)
+        rank[sorted(range(len(places)), key=places.__getitem__)] = np.arange(len(places))
+        return rank
 
 
 def memberships(inputs: Inputs, candidates: Candidates, services: list[str]) -> Memberships:
@@ -185,6 +242,33 @@ def memberships(inputs: Inputs, candidates: Candidates, services: list[str]) -> 
         np.concatenate([per_member("staff"), [o.reduction_pct * r.fte for o, r in zip(options, rows)]]),
         np.concatenate([per_member("one_off"), [o.one_off_cost for o in options]]),
     )
+
+
+def without_pooled_groups(entries: Memberships, candidates: Candidates,
+                          pools: list[Pool]) -> tuple[Memberships, np.ndarray]:
+    """The entries with the pooled groups' replaced by their pools' member columns (after the
+    groups left; each pool's count column follows them), the reductions' moved after those; and
+    the candidate of each group left."""
+    n_groups, n_options = len(candidates.partnerships), len(candidates.reductions)
+    pooled = np.zeros(n_groups + 1, dtype=bool)  # the spare: every reduction reads it, False
+    for pool in pools:
+        pooled[pool.groups] = True
+    group_of_col = np.flatnonzero(~pooled[:n_groups])
+    members = sum(len(pool.councils) for pool in pools)
+    new_col = np.empty(n_groups + n_options, dtype=np.int64)
+    new_col[group_of_col] = np.arange(len(group_of_col))
+    new_col[n_groups:] = len(group_of_col) + members + len(pools) + np.arange(n_options)
+    kept = ~pooled[np.minimum(entries.col, n_groups)]
+
+    def joined(name: str, pooled_values) -> np.ndarray:
+        return np.concatenate([getattr(entries, name)[kept], *pooled_values])
+
+    return Memberships(
+        np.concatenate([new_col[entries.col[kept]], len(group_of_col) + np.arange(members)]).astype(np.int32),
+        joined("council", (pool.councils for pool in pools)).astype(np.int32),
+        joined("service", (np.full(len(pool.councils), pool.service) for pool in pools)).astype(np.int32),
+        *(joined(name, (getattr(pool, name) for pool in pools)) for name in ("saving", "staff", "one_off")),
+    ), group_of_col
 
 
 def define_columns(model: Model) -> None:
@@ -232,7 +316,7 @@ def define_shared_service_caps(model: Model) -> None:
         if cap is None:
             continue
         mine = model.entries_of[k]
-        mine = mine[m.col[mine] < model.n_partnerships]
+        mine = mine[m.col[mine] < model.first_reduction]  # partnership and pool member columns
         if len(np.unique(m.service[mine])) > cap:  # a cap no plan can reach needs no row
             model.add_row(SHARED_SERVICE_CAP, m.col[mine], np.ones(len(mine)), -INF, cap, k)
 
@@ -248,6 +332,13 @@ def define_investment_budget(model: Model) -> None:
     if budget is not None:
         cost = one_off_cost(model)
         model.add_row(INVESTMENT_BUDGET, np.flatnonzero(cost), cost[cost != 0], -INF, budget)
+
+
+def define_pool_sizes(model: Model) -> None:
+    """A pool's members make whole groups: members chosen = size × groups (``optimizer.model.pools``)."""
+    for i, (pool, cols) in enumerate(zip(model.pools, model.pool_member_cols)):
+        model.add_row(POOL_SIZE, np.append(cols, model.pool_count_col(i)),
+                      np.append(np.ones(len(cols)), -float(pool.size)), 0.0, 0.0)
 
 
 def define_targets(model: Model) -> None:
@@ -275,7 +366,7 @@ def define_aims(model: Model) -> None:
         cost[model.n_decisions :] = model.targets[model.shortfall_council]  # £ per share of the target
         model.aims.append(Aim("shortfall", cost))
     impact = np.zeros(n)
-    impact[model.n_partnerships : model.n_decisions] = [r.impact for r in model.candidates.reductions]
+    impact[model.first_reduction : model.n_decisions] = [r.impact for r in model.candidates.reductions]
     if impact.any():
         model.aims.append(Aim("impact", impact))
     m = model.members
@@ -289,8 +380,11 @@ def define_matrix(model: Model) -> None:
     rows = model._rows
     lengths = [len(cols) for cols, *_ in rows]
     lower = np.zeros(model.n_cols)
-    lower[: model.n_partnerships] = [1.0 if g.required else 0.0 for g in model.candidates.partnerships]
+    groups = model.candidates.partnerships
+    lower[: model.n_partnerships] = [1.0 if groups[j].required else 0.0 for j in model.group_of_col.tolist()]
     upper = np.ones(model.n_cols)
+    for i, pool in enumerate(model.pools):
+        upper[model.pool_count_col(i)] = pool.most_groups
     upper[model.n_decisions :] = INF
     integer = np.zeros(model.n_cols, dtype=bool)
     integer[: model.n_decisions] = True
@@ -317,6 +411,7 @@ DEFINITIONS = (
     define_shared_service_caps,
     define_investment_budget,
     define_partnership_count_cuts,
+    define_pool_sizes,
     define_targets,
     define_aims,
     define_matrix,
@@ -325,10 +420,11 @@ DEFINITIONS = (
 
 def build_model(inputs: Inputs, candidates: Candidates) -> Model:
     services = list(dict.fromkeys([g.service for g in candidates.partnerships] + [r.service for r in candidates.reductions]))
-    model = Model(
-        inputs, candidates, services, memberships(inputs, candidates, services),
-        len(candidates.partnerships), len(candidates.reductions),
-    )
+    entries = memberships(inputs, candidates, services)
+    pools = find_pools(candidates, entries)
+    entries, group_of_col = without_pooled_groups(entries, candidates, pools)
+    model = Model(inputs, candidates, services, entries, len(group_of_col), len(candidates.reductions), group_of_col,
+                  tuple(pools))
     for define in DEFINITIONS:
         define(model)
     return model

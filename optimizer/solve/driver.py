@@ -97,8 +97,8 @@ def _solution(model: Model, plan: np.ndarray | None, stages: list[StageResult], 
     return Solution(
         RunStatus.OPTIMAL if proven else RunStatus.FEASIBLE,
         settings.solver,
-        _chosen(plan, 0, model.n_partnerships),
-        _chosen(plan, model.n_partnerships, model.n_decisions),
+        model.chosen_partnerships(plan),
+        np.flatnonzero(chosen(plan[model.first_reduction : model.n_decisions])).tolist(),
         stages,
         seconds,
         tail,
@@ -110,7 +110,3 @@ def _log_tail(path: Path, lines: int = 15) -> list[str]:
         return [line.rstrip() for line in path.read_text(errors="replace").splitlines()[-lines:]]
     except OSError:
         return []
-
-
-def _chosen(x: np.ndarray, first: int, last: int) -> list[int]:
-    return np.flatnonzero(chosen(x[first:last])).tolist()

@@ -10,10 +10,13 @@ from optimizer.model.candidates import distances_km
 
 
 def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(column, council) pairs: whom each column concerns (members, the reducing council, the short one)."""
+    """(column, council) pairs: whom each column concerns (members, the reducing council, every
+    council of a pool its count, the short one)."""
     m = model.members
     short_cols = model.n_decisions + np.arange(len(model.shortfall_council), dtype=np.int32)
-    return np.concatenate([m.col, short_cols]), np.concatenate([m.council, model.shortfall_council])
+    count_cols = [np.full(len(pool.councils), model.pool_count_col(i)) for i, pool in enumerate(model.pools)]
+    return (np.concatenate([m.col, *count_cols, short_cols]),
+            np.concatenate([m.council, *(pool.councils for pool in model.pools), model.shortfall_council]))
 
 
 def council_distances(model: Model) -> np.ndarray:

@@ -44,8 +44,7 @@ class NeighbourhoodSearch:
         self.wide = wide  # False: every area is ``options.neighbourhood_columns``, and a service is done at its first idle round
         self.geography = Geography(model) if geography is None else geography
         self.n_councils = self.geography.n_councils
-        self.service_of = np.full(matrix.n_cols, -1)
-        self.service_of[model.members.col] = model.members.service
+        self.service_of = model.column_services(matrix.n_cols)
         self.n_services = len(model.services)
 
     def area(self, seed: int, service: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -19,9 +19,11 @@ import pytest
 from optimizer.plan import MONEY as MONEY_METRICS
 from optimizer.report.workbook import write_plan
 from tests.support.checks import optimum_checked
+from tests.support.instances import dense_instance
 from tests.support.marks import sampled
 
 SEEDS = sampled(range(200), fast=10)
+DENSE_SEEDS = sampled(range(1000, 1100), fast=5)
 CLI_EVERY = 20  # every 20th instance also goes through the real command line, for --json and exit codes
 MONEY = 0.01
 
@@ -61,6 +63,13 @@ def run_cli(workbook, output, solver):
          "--json", "--quiet"],
         capture_output=True, text=True, timeout=300,
     )
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", DENSE_SEEDS)
+def test_dense_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
+    """Every council within reach of every other: most groups stand in pools (``optimizer.model.pools``)."""
+    optimum_checked(tmp_path, seed, solver, instance=dense_instance)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])

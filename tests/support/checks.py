@@ -17,13 +17,13 @@ def plan_choices(plan):
     return partnerships, reductions
 
 
-def optimum_checked(tmp_path, seed, solver, options=DEFAULT):
+def optimum_checked(tmp_path, seed, solver, options=DEFAULT, instance=random_instance):
     """Solve random instance ``seed`` through a real workbook and check it against enumeration.
 
     Returns (inputs, workbook, plan, evaluation), or None when the instance is rightly infeasible.
     """
     rng = random.Random(seed)
-    sheets = random_instance(rng)
+    sheets = instance(rng)
     workbook = tmp_path / "instance.xlsx"
     write_workbook(sheets, workbook, rng)
     inputs = load_workbook_inputs(workbook).inputs

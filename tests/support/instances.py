@@ -65,6 +65,19 @@ def random_instance(rng: random.Random) -> dict[str, list[dict]]:
             return sheets
 
 
+def dense_instance(rng: random.Random) -> dict[str, list[dict]]:
+    """A random instance where every council is within reach of every other (no distance limits,
+    no never_together rules), as in a dense region: most of its groups stand in pools
+    (``optimizer.model.pools``). Resampled until its plan space is small enough to enumerate."""
+    while True:
+        sheets = _draw(rng)
+        sheets.pop("Rules", None)
+        for row in sheets["Sharing"]:
+            row["max_distance_km"] = None
+        if plan_space_size(sheets) <= MAX_PLAN_SPACE:
+            return sheets
+
+
 def _money(rng: random.Random, low: float, high: float) -> float:
     return round(rng.uniform(low, high), 2)
 
