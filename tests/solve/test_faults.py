@@ -8,8 +8,17 @@ import pytest
 from click.testing import CliRunner
 
 from optimizer.cli import cli
+from optimizer.pipeline import optimise
 from optimizer.solve import backends as solvers
 from optimizer.solve.backends import Outcome
+from optimizer.workbook.inputs import (
+    Council,
+    Inputs,
+    Reduction,
+    Service,
+    Settings,
+    SharingTerms,
+)
 from tests.support.paths import TRI_BOROUGH
 
 
@@ -51,3 +60,19 @@ def test_no_plan_within_the_time_limit_exits_4(tmp_path, monkeypatch):
     result, output = run(tmp_path, "--json")
     assert result.exit_code == 4
     assert '"status": "no_solution"' in result.output.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_plan_worth_nothing_is_proven(solver):
+    """Three councils too far apart to share and no targets: the impact aim keeps both reductions
+    out, so the net-benefit aim has no column left. HiGHS calls that "model empty" and gives no
+    plan; the empty plan is the optimum, proven, and worth £0 (issue 20)."""
+    councils = tuple(Council(name, 1e8, None, 52.0 + i, -1.0) for i, name in enumerate(("Ash", "Box", "Cole")))
+    inputs = Inputs(
+        councils, tuple(Service(c.name, "Waste", 1e6, fte=10) for c in councils),
+        (SharingTerms("Waste", 2, 0.1, max_distance_km=10),),
+        (Reduction("Ash", "Waste", 0.1, 1.0), Reduction("Box", "Waste", 0.2, 2.0)),
+        settings=Settings(mip_gap=0.0, solver=solver),
+    )
+    plan = optimise(inputs)
+    assert (plan.status, plan.gap, plan.reductions, plan.net_benefit) == ("optimal", 0.0, (), 0.0)

@@ -21,8 +21,20 @@ from optimizer.model.matrix import Matrix
 from optimizer.solve.backends.cbc import solve_cbc
 from optimizer.solve.backends.highs import solve_highs
 from optimizer.solve.results import Outcome, SolverError, Watcher
+from optimizer.status import Termination
+from optimizer.tolerances import FEASIBILITY
 
 __all__ = ["BACKENDS", "Outcome", "SolverError", "in_unit_costs"]
+
+
+def without_columns(matrix: Matrix) -> Outcome:
+    """A program with no columns is solved by looking: its one plan is empty, and it holds when every
+    row's bounds admit 0. HiGHS answers "model empty" with no solution at all, which once reported a
+    plan of three councils and two reductions, its net benefit £0, as unproven."""
+    holds = bool(np.all(matrix.row_lower <= FEASIBILITY) and np.all(matrix.row_upper >= -FEASIBILITY))
+    if not holds:
+        return Outcome(Termination.INFEASIBLE)
+    return Outcome(Termination.OPTIMAL, np.zeros(0), 0.0, np.zeros(0), np.zeros(matrix.n_rows))
 
 
 def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
@@ -35,6 +47,8 @@ def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
     @functools.wraps(solve)
     def solve_in_unit_costs(matrix: Matrix, cost: np.ndarray, *, tie: float, watch: Watcher | None = None,
                             **settings) -> Outcome:
+        if matrix.n_cols == 0:
+            return without_columns(matrix)
         scale = float(np.abs(cost).max(initial=0.0)) or 1.0
         seen = None if watch is None else lambda plan, bound, seconds: watch(plan * scale, bound * scale, seconds)
         outcome = solve(matrix, cost / scale, tie=tie / scale, watch=seen, **settings)
