@@ -254,7 +254,8 @@ def _bound_by_areas(run: AimSolve, search: NeighbourhoodSearch, lp: Outcome, pla
 
 def _proof(run: AimSolve, keep: np.ndarray, plan: np.ndarray, lowest: float) -> Outcome:
     """The MIP over the ``keep`` options, from the plan in hand; that plan when it finds no better."""
-    run.say(f"proving it over the {int(keep.sum()):,} of {int(run.alive.sum()):,} options that could do better")
+    options = run.alive & run.matrix.integer  # decisions, not shortfalls
+    run.say(f"proving it over the {int((keep & options).sum()):,} of {int(options.sum()):,} options that could do better")
     final = run.solve(keep, plan, limit=run.left(), watch=run.watcher(lowest))
     if not final.has_plan or run.aim.cost @ final.x > run.aim.cost @ plan:
         final = Outcome(final.termination, plan, final.bound)  # keep the plan in hand
