@@ -25,7 +25,7 @@ from optimizer.model.matrix import Matrix
 from optimizer.solve.geography import Geography
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import Termination
-from optimizer.tolerances import DIFFERENCE_WEIGHT, within_tie_or_gap
+from optimizer.tolerances import DIFFERENCE_WEIGHT, FEASIBILITY, within_tie_or_gap
 
 
 class NeighbourhoodSearch:
@@ -137,9 +137,29 @@ class NeighbourhoodSearch:
         in 40 s for £27 m a year, where areas of central services alone take minutes)."""
         decision = self.service_of >= 0
         loss = np.bincount(self.service_of[decision], weights=(self.aim.cost * (x - lp))[decision],
-                           minlength=self.n_services)
+                           minlength=self.n_services) + self._short_savings(x, lp)
         short = [int(s) for s in np.argsort(-loss, kind="stable") if loss[s] > self.aim.tie]
         return sorted(short, key=lambda s: self.wide and self._decisions(s) > self.options.most_columns)
+
+    def _short_savings(self, x: np.ndarray, lp: np.ndarray) -> np.ndarray:
+        """Per service, what the aim loses where councils are shorter of their targets than in the
+        LP solution: each such council's saving on the service below the LP's, at the aim's price of
+        a pound of that council's shortfall. The least-shortfall aim puts its whole cost on the
+        shortfall columns, so without this no service looks short and only the first round of
+        small areas ever ran (England 2023-24: Tameside left £0.2 m short of the proven optimum)."""
+        model = self.model
+        short = model.shortfall_council
+        if not len(short):
+            return np.zeros(self.n_services)
+        cols = model.n_decisions + np.arange(len(short))
+        price = np.zeros(len(model.inputs.councils))
+        behind = (x[cols] - lp[cols]) > FEASIBILITY  # shorter than in the LP
+        price[short[behind]] = self.aim.cost[cols[behind]] / model.targets[short[behind]]  # per £
+        m = model.members
+        key = m.council.astype(np.int64) * self.n_services + m.service
+        size = len(price) * self.n_services
+        below = np.bincount(key, weights=m.saving * (lp[m.col] - x[m.col]), minlength=size)
+        return (np.maximum(below, 0.0).reshape(len(price), self.n_services) * price[:, None]).sum(axis=0)
 
     def _round(self, x: np.ndarray, lp: np.ndarray, bound: float, deadline: float,
                service: int | None) -> tuple[np.ndarray, bool]:

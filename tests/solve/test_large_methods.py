@@ -250,3 +250,27 @@ def test_a_round_never_solves_the_same_area_twice_around_the_same_plan(monkeypat
         assert free.tobytes() not in seen
         seen = set() if improved else seen | {free.tobytes()}
     assert len(steps) > finder.n_services
+
+
+def test_the_least_shortfall_aim_finds_its_short_services():
+    """The least-shortfall aim's cost sits on the shortfall columns alone; a service is short where
+    councils more short than in the LP save less on it than the LP does, by that many pounds."""
+    model = west_midlands_model()
+    aim = model.aims[0]
+    assert aim.name == "shortfall" and not aim.cost[: model.n_decisions].any()
+    finder = search.NeighbourhoodSearch(model, model.matrix, aim, solvers.BACKENDS["highs"], 1e-4, Path("/dev/null"),
+                                        np.ones(model.matrix.n_cols, dtype=bool), wide=True)
+    m = model.members
+    council = int(model.shortfall_council[0])
+    service = int(m.service[m.council == council][0])
+    group = int(m.col[(m.council == council) & (m.service == service) & (m.col < model.n_partnerships)][0])
+    lp = model.complete(np.eye(1, model.n_cols, group).ravel())  # the LP shares that one group
+    plan = model.complete(model.matrix.lower)  # the plan shares nothing
+    expected = np.zeros(finder.n_services)
+    for c in np.flatnonzero(model.shortfall(plan) > model.shortfall(lp)):
+        for s in range(finder.n_services):
+            mine = (m.council == c) & (m.service == s) & (m.col == group)
+            expected[s] += m.saving[mine].sum()
+    assert expected[service] > 0
+    assert finder._short_savings(plan, lp) == pytest.approx(expected)
+    assert service in finder._short_services(plan, lp)
