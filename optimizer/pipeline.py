@@ -38,7 +38,7 @@ def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions
     if not candidates.partnerships and not candidates.reductions:
         solution = _without_choices(inputs)
     else:
-        model = build_model(inputs, candidates)
+        model = build_model(inputs, candidates, options.pool_from_groups)
         progress(
             f"model built: {model.matrix.n_cols:,} variables, "
             f"{model.matrix.n_rows:,} constraints ({time.perf_counter() - began:.1f} s)"

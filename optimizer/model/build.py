@@ -36,7 +36,7 @@ from optimizer.model.families import (
     TARGET,
 )
 from optimizer.model.matrix import Matrix
-from optimizer.model.pools import Pool, find_pools, realise
+from optimizer.model.pools import POOL_FROM_GROUPS, Pool, find_pools, realise
 from optimizer.tolerances import chosen
 from optimizer.workbook.inputs import Inputs
 
@@ -418,10 +418,12 @@ DEFINITIONS = (
 )
 
 
-def build_model(inputs: Inputs, candidates: Candidates) -> Model:
+def build_model(inputs: Inputs, candidates: Candidates, pool_from_groups: int = POOL_FROM_GROUPS) -> Model:
+    """The model of every candidate; blocks of more than ``pool_from_groups`` interchangeable groups
+    stand in pools (``optimizer.model.pools``)."""
     services = list(dict.fromkeys([g.service for g in candidates.partnerships] + [r.service for r in candidates.reductions]))
     entries = memberships(inputs, candidates, services)
-    pools = find_pools(candidates, entries)
+    pools = find_pools(candidates, entries, pool_from_groups)
     entries, group_of_col = without_pooled_groups(entries, candidates, pools)
     model = Model(inputs, candidates, services, entries, len(group_of_col), len(candidates.reductions), group_of_col,
                   tuple(pools))

@@ -245,6 +245,7 @@ def _bound_by_areas(run: AimSolve, search: NeighbourhoodSearch, lp: Outcome, pla
     if settled is not None:
         lowest = max(lowest, settled)
         run.say(f"settling the area where the plan falls short: bound {_figure(run.aim, run.aim.sign * lowest)}")
+    search.reopen()
     plan = search.improve(plan, lp.x, lowest, run.deadline)
     run.say(f"area by area, on: plan {_figure(run.aim, run.aim.value(plan))}")
     lowest = settle_wider(run, plan, lp, lowest)

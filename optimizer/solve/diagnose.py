@@ -115,7 +115,7 @@ def _least_shortfall(inputs: Inputs, candidates: Candidates, seconds: float,
                      options: SolveOptions) -> dict[str, float] | None:
     """Council -> saving in the plan with the least total shortfall (targets made soft)."""
     soft = inputs.with_settings(replace(inputs.settings, targets="soft", time_limit_s=max(1.0, seconds)))
-    model = build_model(soft, candidates)
+    model = build_model(soft, candidates, options.pool_from_groups)
     model.aims = model.aims[:1]
     solution = solve_model(model, options=options)
     if solution.status not in WITH_PLAN:

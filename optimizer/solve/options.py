@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optimizer.model.pools import POOL_FROM_GROUPS
+
 
 @dataclass(frozen=True)
 class SolveOptions:
@@ -42,6 +44,9 @@ class SolveOptions:
     sub_mip_seconds: float = 10.0  # for neighbourhood_columns; twice as long for an area 4 times the size
     area_mip_seconds: float = 8.0  # but no area longer: England's hardest area of 16,000 options held its MIP to the deadline
     idle_gain: float = 0.01  # a round closing less of the gap to the bound than this is not worth another
+
+    # ---- the model (optimizer.model.pools) ----
+    pool_from_groups: int = POOL_FROM_GROUPS  # interchangeable groups a block needs to stand in a pool
 
     # ---- the tiling of the LP (optimizer.solve.tiling) ----
     backtrack_budget: int = 1_000  # dead ends explored before rows that cannot be covered are left open

@@ -18,7 +18,6 @@ from optimizer.model.families import (
     COUNT_CUT,
     COVERAGE,
     INVESTMENT_BUDGET,
-    POOL_SIZE,
     ROW_FAMILIES,
     SHARED_SERVICE_CAP,
     STAFF_CAP,
@@ -153,4 +152,4 @@ def test_the_model_families_are_the_defines(tmp_path):
         inputs = load_workbook_inputs(tmp_path / "instance.xlsx").inputs
         model = build_model(inputs, enumerate_candidates(inputs))
         seen |= set(model.matrix.row_families())
-    assert seen == {COVERAGE, STAFF_CAP, SHARED_SERVICE_CAP, INVESTMENT_BUDGET, COUNT_CUT, POOL_SIZE, TARGET}
+    assert seen == {COVERAGE, STAFF_CAP, SHARED_SERVICE_CAP, INVESTMENT_BUDGET, COUNT_CUT, TARGET}

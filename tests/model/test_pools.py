@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.model.families import POOL_SIZE
+from optimizer.model.pools import POOL_FROM_GROUPS
 from optimizer.pipeline import optimise
+from optimizer.solve.options import DEFAULT
 from optimizer.workbook.inputs import (
     Council,
     Inputs,
@@ -39,8 +42,11 @@ def neighbours(n: int, sizes=(2, 3), rules=(), partnerships=(), far: int | None 
     return Inputs(councils, services, sharing, rules=tuple(rules), partnerships=tuple(partnerships))
 
 
-def model_of(inputs: Inputs):
-    return build_model(inputs, enumerate_candidates(inputs))
+POOL_ALL = replace(DEFAULT, pool_from_groups=0)  # small instances pool as a large region's blocks do
+
+
+def model_of(inputs: Inputs, pool_from_groups: int = 0):
+    return build_model(inputs, enumerate_candidates(inputs), pool_from_groups)
 
 
 def test_councils_all_within_reach_pool_every_size():
@@ -52,6 +58,11 @@ def test_councils_all_within_reach_pool_every_size():
 
 def test_a_pool_forms_only_where_it_saves_columns():
     assert model_of(neighbours(3)).pools == ()  # three pairs and one three: as many columns as groups
+
+
+def test_by_default_a_block_pools_only_beyond_one_search_area():
+    assert model_of(neighbours(6, sizes=(2, 3, 4)), POOL_FROM_GROUPS).pools == ()  # 15 + 20 + 15 groups
+    assert DEFAULT.pool_from_groups == POOL_FROM_GROUPS == DEFAULT.neighbourhood_columns
 
 
 @pytest.mark.parametrize("make", [
@@ -92,7 +103,7 @@ def test_complete_makes_whole_groups_dropping_the_members_that_save_least():
 @pytest.mark.parametrize("n", [4, 5, 6])
 def test_a_pooled_plan_is_whole_disjoint_candidate_groups(n):
     inputs = neighbours(n, sizes=(2, 3, 4))
-    plan = optimise(inputs)
+    plan = optimise(inputs, options=POOL_ALL)
     assert plan.status == "optimal"
     candidates = {(g.service, frozenset(g.members)) for g in enumerate_candidates(inputs).partnerships}
     seen = set()
@@ -119,7 +130,7 @@ def test_pooling_changes_no_optimum():
         benefit = sum(5 * s - (s / 2) for s in saving)  # one-off is half the saving at every size
         key = (round(shortfall, 2), -round(benefit, 2))
         best = key if best is None or key < best else best
-    plan = optimise(inputs)
+    plan = optimise(inputs, options=POOL_ALL)
     assert (round(plan.total_shortfall, 2), -round(plan.net_benefit, 2)) == pytest.approx(best, abs=1.0)
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import openpyxl
 import pytest
 
 from optimizer.plan import MONEY as MONEY_METRICS
 from optimizer.report.workbook import write_plan
+from optimizer.solve.options import DEFAULT
 from tests.support.checks import optimum_checked
 from tests.support.instances import dense_instance
 from tests.support.marks import sampled
@@ -68,8 +70,9 @@ def run_cli(workbook, output, solver):
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", DENSE_SEEDS)
 def test_dense_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
-    """Every council within reach of every other: most groups stand in pools (``optimizer.model.pools``)."""
-    optimum_checked(tmp_path, seed, solver, instance=dense_instance)
+    """Every council within reach of every other, and every block pooled however small (by default
+    only blocks larger than one search area are): most groups stand in pools (``optimizer.model.pools``)."""
+    optimum_checked(tmp_path, seed, solver, replace(DEFAULT, pool_from_groups=0), instance=dense_instance)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
