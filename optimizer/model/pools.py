@@ -112,9 +112,9 @@ def _pool(service: int, size: int, councils: np.ndarray, groups: np.ndarray, ent
 
 def realise(pool: Pool, members: np.ndarray, candidates: Candidates, council_index: dict[str, int],
             order: np.ndarray) -> list[int]:
-    """The candidates that group ``members`` (pool positions chosen) in fours, threes...: taken in
-    ``order`` (a rank per council, e.g. north to south) so that neighbours share; any grouping
-    is as good as any other."""
+    """The candidates that group ``members`` (positions in the pool, as many as whole groups take)
+    by the pool's size, taken in ``order`` (a rank per council, e.g. north to south) so that
+    neighbours share; any grouping is as good as any other."""
     chosen = pool.councils[members]
     chosen = chosen[np.argsort(order[chosen], kind="stable")]
     wanted = {frozenset(chosen[i : i + pool.size].tolist()) for i in range(0, len(chosen), pool.size)}
