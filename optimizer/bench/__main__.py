@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from optimizer.bench.cases import load, matrix
+from optimizer.bench.cases import load, matrix, parse
 
 DEFAULT_CASES = ("west_midlands", "2023-24:South East", "2023-24:England")
 
@@ -150,8 +150,6 @@ def main() -> None:
 
 def load_check(case: str) -> None:
     """An unknown case name stops the run before hours are spent on the others."""
-    from optimizer.bench.cases import parse
-
     try:
         parse(case)
     except ValueError as error:

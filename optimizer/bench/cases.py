@@ -47,12 +47,13 @@ def _recurved(central: Callable[[], Curve] | None = None, front: Callable[[], Cu
     """A variant that redraws the central-services and front-line curves, or scales every saving."""
 
     def change(sharing: list[dict]) -> list[dict]:
-        from optimizer.importers.assumptions import PAYBACK_YEARS
+        from optimizer.importers.assumptions import PAYBACK_YEARS, SERVICE_LINES
 
+        back_office = {line.service for line in SERVICE_LINES if line.back_office}
         services = list(dict.fromkeys(row["service"] for row in sharing))
         rows = []
         for service in services:
-            curve = (central if service == "Central services" else front)
+            curve = central if service in back_office else front
             if curve is None:
                 rows += [{**row, **{k: round(row[k] * scale, 6) for k in ("saving_pct", "one_off_pct",
                                                                             "staff_reduction_pct")}}

@@ -45,7 +45,6 @@ TIE = {"shortfall": 1.0, "impact": 1e-6, "net_benefit": 1.0, "saving": 1.0}  # s
 INF = math.inf
 
 
-
 @dataclass(frozen=True)
 class Aim:
     """One aim of the lexicographic order, as a cost per column to minimise."""
@@ -97,13 +96,17 @@ class Model:
         ends = self.n_partnerships + np.cumsum([len(p.councils) for p in self.pools], dtype=np.int64)
         return [np.arange(end - len(p.councils), end) for p, end in zip(self.pools, ends)]
 
+    @cached_property
+    def n_pool_members(self) -> int:
+        return sum(len(p.councils) for p in self.pools)
+
     def pool_count_col(self, i: int) -> int:
         """The column counting pool i's groups."""
-        return self.n_partnerships + sum(len(p.councils) for p in self.pools) + i
+        return self.n_partnerships + self.n_pool_members + i
 
     @property
     def first_reduction(self) -> int:
-        return self.n_partnerships + sum(len(p.councils) for p in self.pools) + len(self.pools)
+        return self.n_partnerships + self.n_pool_members + len(self.pools)
 
     @property
     def n_decisions(self) -> int:
