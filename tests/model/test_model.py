@@ -26,7 +26,6 @@ from optimizer.model.families import (
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
 from tests.support.marks import sampled
-from tests.support.paths import WEST_MIDLANDS
 
 
 def whole_counts(sizes, members, councils):
@@ -122,10 +121,10 @@ def test_great_circle_distances_on_the_spec_sphere():
     assert np.allclose(d, d.T) and not d.diagonal().any()
 
 
-def test_every_row_has_its_family():
+def test_every_row_has_its_family(west_midlands_inputs):
     """Each define_* names the family of the rows it adds, and the matrix keeps them through
     scaling, restriction and the rows the solve adds."""
-    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+    inputs = west_midlands_inputs
     model = build_model(inputs, enumerate_candidates(inputs))
     matrix = model.matrix
     assert matrix.families == ROW_FAMILIES and len(matrix.family) == matrix.n_rows

@@ -33,7 +33,7 @@ from optimizer.workbook.inputs import Council, Inputs, Service, SharingTerms
 from optimizer.workbook.template import write_template
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.instances import random_instance, write_workbook
-from tests.support.paths import ROOT, WEST_MIDLANDS
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -311,8 +311,8 @@ def solve_time_cells(path: Path) -> set[tuple[str, str]]:
     return cells
 
 
-def test_same_input_same_workbook(tmp_path):
-    inputs = load_workbook_inputs(ROOT / "inputs" / "tri_borough.xlsx").inputs
+def test_same_input_same_workbook(tmp_path, tri_borough_inputs):
+    inputs = tri_borough_inputs
     paths = []
     for run in (1, 2):
         paths.append(write_plan(optimise(inputs), tmp_path / f"run{run}.xlsx", force=False,
@@ -373,23 +373,23 @@ def fill(path: Path, tables: dict[str, list[dict]]) -> None:
     book.save(path)
 
 
-def test_template_round_trip(tmp_path):
+def test_template_round_trip(tmp_path, tri_borough_inputs):
     """template -> fill with the tri-borough's data -> validate -> run: the same plan as the shipped example."""
     path = write_template(tmp_path / "template.xlsx")
     tables, _ = build_tri_borough()
     fill(path, tables)
     filled = optimise(load_workbook_inputs(path).inputs)
-    shipped = optimise(load_workbook_inputs(ROOT / "inputs" / "tri_borough.xlsx").inputs)
+    shipped = optimise(tri_borough_inputs)
     assert filled.status == shipped.status == "optimal"
     assert [(p.service, p.councils) for p in filled.partnerships] == [(p.service, p.councils) for p in shipped.partnerships]
     assert filled.total_annual_saving == pytest.approx(shipped.total_annual_saving)
     write_plan(filled, tmp_path / "plan.xlsx", force=False, input_path=path)
 
 
-def test_a_run_that_ends_early_does_not_ask_for_more_time():
+def test_a_run_that_ends_early_does_not_ask_for_more_time(west_midlands_inputs):
     """A plan not proven although time was left (the search ran dry on a problem too large to
     prove: England stops at 260 s of 600) must not tell the user to raise the time limit."""
-    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+    inputs = west_midlands_inputs
     at_limit = optimise(inputs.with_settings(inputs.settings.override(time_limit_s=0.5)))
     assert at_limit.status == "feasible" and not at_limit.stopped_early
     assert "Raise the time limit" in status_sentence(at_limit) and "raise --time-limit" in describe(at_limit)
