@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from optimizer.model.candidates import Candidates, payback_years
+from optimizer.money import MoneyOverTime, YearFlow
 from optimizer.solve.results import Solution, StageResult
 from optimizer.status import WITH_PLAN, RunStatus
 from optimizer.workbook.inputs import Inputs
@@ -121,8 +122,18 @@ class Plan:
         return math.fsum(c.one_off_cost for c in self.councils)
 
     @property
+    def money(self) -> MoneyOverTime:
+        return MoneyOverTime.of(self.inputs.settings)
+
+    @property
     def net_benefit(self) -> float:
-        return self.inputs.settings.horizon_years * self.total_annual_saving - self.total_one_off_cost
+        return self.money.net_benefit(self.total_annual_saving, self.total_one_off_cost)
+
+    def cash_flow(self, council: str | None = None) -> list[YearFlow]:
+        """The plan's cash flow year by year (one council's with ``council``): its present values add
+        up to the net benefit."""
+        lines = [c for c in self.councils if council is None or c.council == council]
+        return self.money.cash_flow(math.fsum(c.total_saving for c in lines), math.fsum(c.one_off_cost for c in lines))
 
     @property
     def total_shortfall(self) -> float:

@@ -37,6 +37,7 @@ from optimizer.model.families import (
 )
 from optimizer.model.matrix import Matrix
 from optimizer.model.pools import POOL_FROM_GROUPS, Pool, find_pools, realise
+from optimizer.money import MoneyOverTime
 from optimizer.tolerances import chosen
 from optimizer.workbook.inputs import Inputs
 
@@ -362,7 +363,8 @@ def define_targets(model: Model) -> None:
 
 
 def define_aims(model: Model) -> None:
-    """Least shortfall, then least impact, then greatest net benefit; aims that cannot vary are left out."""
+    """Least shortfall, then least impact, then greatest net benefit (``optimizer.money``: F × saving −
+    G × one-off cost); aims that cannot vary are left out."""
     n = model.n_cols
     if len(model.shortfall_council):
         cost = np.zeros(n)
@@ -373,8 +375,9 @@ def define_aims(model: Model) -> None:
     if impact.any():
         model.aims.append(Aim("impact", impact))
     m = model.members
-    horizon = model.inputs.settings.horizon_years
-    benefit = np.bincount(m.col, weights=horizon * m.saving, minlength=n) - one_off_cost(model)
+    money = MoneyOverTime.of(model.inputs.settings)
+    benefit = (np.bincount(m.col, weights=money.saving_factor * m.saving, minlength=n)
+               - money.one_off_factor * one_off_cost(model))
     model.aims.append(Aim("net_benefit", -benefit, sign=-1))
 
 

@@ -15,7 +15,7 @@ from typing import Literal
 from optimizer.workbook.schema import SETTINGS_BY_NAME
 
 TargetMode = Literal["soft", "hard"]
-SolverName = Literal["highs", "cbc"]
+SolverName = str  # highs, cbc, or another solver PuLP finds on the machine
 Status = Literal["candidate", "required", "excluded"]
 
 
@@ -28,6 +28,8 @@ class Council:
     longitude: float | None = None
     max_staff_reduction_pct: float | None = None
     max_shared_services: int | None = None
+    max_partners: int | None = None  # distinct other members over all its partnerships; None: no cap
+    body_type: str = "council"  # lower case: council, police, fire, health, ...
 
     @property
     def located(self) -> bool:
@@ -57,6 +59,10 @@ class SharingTerms:
     one_off_pct: float = 0.0
     staff_reduction_pct: float | None = None  # None: same as saving_pct
     max_distance_km: float | None = None
+    body_types: tuple[str, ...] | None = None  # lower case; None: any body may be a member
+
+    def admits(self, body_type: str) -> bool:
+        return self.body_types is None or body_type in self.body_types
 
     @property
     def staff_pct(self) -> float:
@@ -70,9 +76,24 @@ class Reduction:
     council: str
     service: str
     reduction_pct: float
-    impact: float
+    impact: float  # SPEC's impact: the impact column plus each objective's weight x score
     one_off_cost: float = 0.0
     row: int = 0  # workbook row, to name the option in reports
+    scores: tuple[float, ...] = ()  # harm to each of Inputs.objectives, in their order (blank = 0)
+    own_impact: float | None = None  # the impact column alone, when objectives add to it; None: = impact
+
+    @property
+    def column_impact(self) -> float:
+        return self.impact if self.own_impact is None else self.own_impact
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A row of ``Objectives``: what a council protects when it must cut, and how much it counts."""
+
+    name: str
+    weight: float
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,10 @@ class Settings:
     horizon_years: float = _default("horizon_years")
     investment_budget: float | None = _default("investment_budget")
     max_payback_years: float | None = _default("max_payback_years")
+    discount_rate: float = _default("discount_rate")
+    first_year_saving_share: float = _default("first_year_saving_share")
+    borrowing_rate: float | None = _default("borrowing_rate")
+    borrowing_years: int | None = _default("borrowing_years")
     time_limit_s: float = _default("time_limit_s")
     mip_gap: float = _default("mip_gap")
     solver: SolverName = _default("solver")
@@ -125,6 +150,7 @@ class Inputs:
     reductions: tuple[Reduction, ...] = ()
     partnerships: tuple[ListedPartnership, ...] = ()
     rules: tuple[Rule, ...] = ()
+    objectives: tuple[Objective, ...] = ()
     settings: Settings = field(default_factory=Settings)
     source_name: str = ""
     source_sha256: str = ""

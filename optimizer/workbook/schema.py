@@ -231,6 +231,11 @@ COUNCILS = Sheet(
         Field("max_shared_services", "integer", "Max shared services",
                "How many of its services may go into partnerships.", minimum=0, example=5,
                default_text="blank = no cap"),
+        Field("max_partners", "integer", "Max partners", "How many different bodies it may share services "
+               "with, over all its partnerships together (a few alliances, not a patchwork).", minimum=1,
+               example=3, default_text="blank = no cap"),
+        text("body_type", "Body type", "What kind of body this is: council, police, fire, health, ...",
+             default="council", example="council"),
     ),
     more_examples=(
         {"council": SOUTH, "net_budget": 180_000_000, "savings_target_pct": 0.02,
@@ -283,6 +288,8 @@ SHARING = Sheet(
         Field("max_distance_km", "number", "Max distance",
                "Every pair of members must be at most this far apart.", unit="km", minimum=0.0,
                above_minimum=True, example=60, default_text="blank = no limit"),
+        Field("body_types", "names", "Body types", "Only bodies of these types may be members, e.g. "
+               "council; fire.", unit="separated by ;", example="council", default_text="blank = any"),
     ),
 )
 
@@ -301,6 +308,21 @@ REDUCTIONS = Sheet(
               example=40_000),
     ),
     optional=True,
+)
+
+OBJECTIVES = Sheet(
+    "Objectives",
+    "What the council protects when it must cut (priority-based budgeting). Reductions has one column "
+    "per objective, headed by its name, holding the reduction's harm to it.",
+    (
+        text("objective", "Objective", "A unique name, also the header of its column in Reductions.",
+             required=True, example="Protecting the vulnerable"),
+        Field("weight", "number", "Weight", "How much one point of harm to this objective counts in impact.",
+               required=True, minimum=0.0, example=3),
+        text("description", "Description", "What the objective means (not read).", unread=True),
+    ),
+    optional=True,
+    more_examples=({"objective": "Prosperity", "weight": 2}, {"objective": "Jobs", "weight": 1}),
 )
 
 PARTNERSHIPS = Sheet(
@@ -352,6 +374,15 @@ SETTINGS_LIST = (
     Field("max_payback_years", "number", "Max payback", "A partnership or reduction whose one-off cost "
            "exceeds this many years of its annual saving is not allowed.", unit="years", minimum=0.0,
            above_minimum=True),
+    fraction("discount_rate", "Discount rate", "Real annual rate at which later years count less "
+             "(HM Treasury's Green Book uses 3.5%); 0 = none.", default=0.0),
+    fraction("first_year_saving_share", "First-year saving", "Share of the full annual saving realised in "
+             "year 1 (set-up takes time); full from year 2.", default=1.0),
+    fraction("borrowing_rate", "Borrowing rate", "One-off costs are borrowed (e.g. an invest-to-save bond or "
+             "public works loan) at this annual rate and repaid in equal annual instalments.",
+             default_text="blank = not borrowed"),
+    Field("borrowing_years", "integer", "Borrowing term", "The term of that borrowing; required with the "
+           "borrowing rate.", unit="years", minimum=1, largest=100.0, default_text="blank = not borrowed"),
     Field("time_limit_s", "number", "Time limit", "Wall-clock limit for the whole solve, all aims "
            "together.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
     Field("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,
@@ -371,7 +402,7 @@ SETTINGS = Sheet(
     optional=True,
 )
 
-SHEETS: tuple[Sheet, ...] = (COUNCILS, SERVICES, SHARING, REDUCTIONS, PARTNERSHIPS, RULES, SETTINGS)
+SHEETS: tuple[Sheet, ...] = (COUNCILS, SERVICES, SHARING, REDUCTIONS, OBJECTIVES, PARTNERSHIPS, RULES, SETTINGS)
 SHEETS_BY_NAME = {s.name: s for s in SHEETS}
 # Sheets the template writes that the reader skips without a warning.
 AUXILIARY_SHEETS = ("Guide", "Sources")
