@@ -33,15 +33,19 @@ from tests.support.reference import (
 LONDON, MANCHESTER = (51.5074, -0.1278), (53.4808, -2.2426)     # about 262 km apart
 
 
-def sheets(councils, services, sharing=(), reductions=None, partnerships=None, rules=None, settings=None):
+def sheets(councils, services, sharing=(), reductions=None, partnerships=None, rules=None, settings=None,
+           objectives=None):
     """Build sheets from partial rows: every missing column of a known sheet is blank."""
     out = {"Councils": councils, "Services": services, "Sharing": list(sharing)}
-    for name, rows in (("Reductions", reductions), ("Partnerships", partnerships), ("Rules", rules)):
+    for name, rows in (("Reductions", reductions), ("Objectives", objectives), ("Partnerships", partnerships),
+                       ("Rules", rules)):
         if rows is not None:
             out[name] = rows
     if settings:
         out["Settings"] = [{"setting": k, "value": v} for k, v in settings.items()]
-    return {name: [{c: r.get(c) for c in COLUMNS[name]} for r in rows] for name, rows in out.items()}
+    scores = [o["objective"] for o in objectives or []]  # Reductions' column per objective
+    return {name: [{c: r.get(c) for c in COLUMNS[name] + (scores if name == "Reductions" else [])} for r in rows]
+            for name, rows in out.items()}
 
 
 def council(name, coords=None, **kw):
@@ -317,6 +321,65 @@ def test_horizon_years():
     assert brute_force(sheets(**pair(), settings={"horizon_years": 10})).net_benefit == pytest.approx(320_000)
 
 
+def test_money_over_time():
+    # The group saves 40k a year and costs 80k once. Discounted at 3.5 % with half the saving in year 1:
+    # F = 0.5/1.035 + 1/1.035^2 + ... + 1/1.035^5; paid at the start, G = 1.
+    f = 0.5 / 1.035 + sum(1.035 ** -t for t in range(2, 6))
+    discounted = {"discount_rate": 0.035, "first_year_saving_share": 0.5}
+    assert brute_force(sheets(**pair(), settings=discounted)).net_benefit == pytest.approx(f * 40_000 - 80_000)
+    # Borrowed at 4 % over 10 years: instalment k = 0.04 / (1 - 1.04^-10), G = k x (1/1.035 + ... + 1/1.035^10).
+    k = 0.04 / (1 - 1.04 ** -10)
+    g = k * sum(1.035 ** -t for t in range(1, 11))
+    borrowed = {**discounted, "borrowing_rate": 0.04, "borrowing_years": 10}
+    assert brute_force(sheets(**pair(), settings=borrowed)).net_benefit == pytest.approx(f * 40_000 - g * 80_000)
+    # Interest-free over 4 years and no discounting: G = 4 x 1/4 = 1; a horizon of 2.5 years counts year 3 by half.
+    free = {"borrowing_rate": 0, "borrowing_years": 4, "horizon_years": 2.5}
+    assert brute_force(sheets(**pair(), settings=free)).net_benefit == pytest.approx(2.5 * 40_000 - 80_000)
+
+
+def test_body_types_filter_the_curve_but_not_listed_groups():
+    base = pair(body_types="Council; fire")
+    base["councils"][1]["body_type"] = "Police"
+    assert candidate_partnerships(sheets(**base)) == []
+    base["councils"][1]["body_type"] = "FIRE"
+    assert [g.key for g in candidate_partnerships(sheets(**base))] == [AB]
+    base["councils"][1]["body_type"] = "police"
+    listed = [{"partnership": "Joint", "service": "Payroll", "councils": "A; B", "status": "candidate"}]
+    assert [g.key for g in candidate_partnerships(sheets(**base, partnerships=listed))] == [AB]
+
+
+def test_max_partners_counts_distinct_partners_over_every_service():
+    # A, B, C all share Payroll and Legal in pairs. A may have one partner: sharing both services with B is
+    # allowed, Payroll with B and Legal with C is not.
+    names = "ABC"
+    base = {"councils": [council(c, max_partners=1 if c == "A" else None) for c in names],
+            "services": [service(c, s) for c in names for s in ("Payroll", "Legal")],
+            "sharing": [curve("Payroll"), curve("Legal")]}
+    sh = sheets(**base)
+    same = evaluate(sh, [("Payroll", frozenset("AB")), ("Legal", frozenset("AB"))], [])
+    assert same.feasible and same.councils["A"].partners == 1
+    mixed = evaluate(sh, [("Payroll", frozenset("AB")), ("Legal", frozenset("AC"))], [])
+    assert not mixed.feasible and "A shares with 2 partners, cap 1" in mixed.reason
+    # per service: nothing, AB, AC, BC -> 16 pairs of choices; A with B and C at once is pruned:
+    # (AB, AC) and (AC, AB)
+    ref = brute_force(sh)
+    assert ref.n_plans == 14 and ref.pruned["partners"] == 2
+
+
+def test_objectives_weigh_into_impact():
+    # Two levels for A: 10 % harms the vulnerable (weight 3) by 2; 20 % harms jobs (weight 0.5) by 4 and has its
+    # own impact 1. Impacts: 0 + 3 x 2 = 6 and 1 + 0.5 x 4 = 3: the 20 % level is the least harmful way to the
+    # target.
+    objectives = [{"objective": "Protecting the vulnerable", "weight": 3}, {"objective": "Jobs", "weight": 0.5}]
+    reductions = [{"council": "A", "service": "Payroll", "reduction_pct": 0.1, "Protecting the vulnerable": 2},
+                  {"council": "A", "service": "Payroll", "reduction_pct": 0.2, "impact": 1, "Jobs": 4}]
+    sh = sheets([council("A", savings_target=10_000)], [service("A")], reductions=reductions,
+                objectives=objectives)
+    assert [o.impact for o in reduction_options(sh)] == pytest.approx([6, 3])
+    ref = brute_force(sh)
+    assert ref.best_reductions == [("A", "Payroll", 0.2)] and ref.impact == pytest.approx(3)
+
+
 def test_evaluate_rejects_unknown_choices():
     sh = sheets(**pair(max_distance_km=10))
     ev = evaluate(sh, [AB], [("A", "Payroll", 0.5)])
@@ -393,8 +456,11 @@ def test_brute_force_matches_naive_enumeration():
 
 EXPECTED_FEATURES = {
     *(f"councils={n}" for n in range(3, 7)), *(f"services={n}" for n in range(1, 4)), "size=6x3",
-    *(f"sheet:{n}" for n in COLUMNS), *(f"no_sheet:{n}" for n in ("Reductions", "Partnerships", "Rules", "Settings")),
-    "target_amount", "target_pct", "target_blank", "max_staff_reduction_pct", "max_shared_services",
+    *(f"sheet:{n}" for n in COLUMNS), *(f"no_sheet:{n}" for n in ("Reductions", "Objectives", "Partnerships", "Rules", "Settings")),
+    "target_amount", "target_pct", "target_blank", "max_staff_reduction_pct", "max_shared_services", "max_partners",
+    "body_type:council", "body_type:police", "body_type:fire", "body_types", "rejected:body_type",
+    "reduction_impact_blank", "objective_score_blank", "setting:discount_rate=set",
+    "setting:first_year_saving_share=set", "setting:borrowing_rate=set", "setting:borrowing_years=set",
     "no_coordinates", "missing_service_row", "duplicate_cost", "fte_blank",
     "statutory=True", "statutory=False", "statutory=None", "protected=True", "protected=False", "protected=None",
     "shareable=True", "shareable=False", "shareable=None",
@@ -409,7 +475,7 @@ EXPECTED_FEATURES = {
     "setting:horizon_years=set", "setting:investment_budget=set", "setting:investment_budget=blank",
     "setting:max_payback_years=set", "setting:max_payback_years=blank", "setting:time_limit_s=set",
     # outcomes of the enumeration
-    "pruned:staff", "pruned:shared", "pruned:budget", "pruned:hard_target", "infeasible_soft", "infeasible_hard",
+    "pruned:staff", "pruned:shared", "pruned:partners", "pruned:budget", "pruned:hard_target", "infeasible_soft", "infeasible_hard",
     "feasible_hard", "shortfall>0", "shortfall=0", "impact_decides", "net_decides", "exact_tie",
 }
 

@@ -29,6 +29,8 @@ from optimizer.model.cuts import define_partnership_count_cuts
 from optimizer.model.families import (
     COVERAGE,
     INVESTMENT_BUDGET,
+    PARTNER_CAP,
+    PARTNER_LINK,
     POOL_SIZE,
     ROW_FAMILIES,
     SHARED_SERVICE_CAP,
@@ -36,6 +38,7 @@ from optimizer.model.families import (
     TARGET,
 )
 from optimizer.model.matrix import Matrix
+from optimizer.model.partners import PartnerLinks, binding_caps, member_pairs, partner_links
 from optimizer.model.pools import POOL_FROM_GROUPS, Pool, find_pools, realise
 from optimizer.money import MoneyOverTime
 from optimizer.tolerances import chosen
@@ -85,6 +88,7 @@ class Model:
     n_reductions: int
     group_of_col: np.ndarray  # the candidate each partnership column is (an index into candidates.partnerships)
     pools: tuple[Pool, ...] = ()  # after the partnership columns: each pool's member columns, then the counts
+    links: PartnerLinks = field(default_factory=PartnerLinks)  # after the shortfalls: one column per pair (model.partners)
     shortfall_council: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     aims: list[Aim] = field(default_factory=list)
     matrix: Matrix | None = None
@@ -114,8 +118,16 @@ class Model:
         return self.first_reduction + self.n_reductions
 
     @property
-    def n_cols(self) -> int:
+    def shortfall_cols(self) -> slice:
+        return slice(self.n_decisions, self.n_decisions + len(self.shortfall_council))
+
+    @property
+    def first_link(self) -> int:
         return self.n_decisions + len(self.shortfall_council)
+
+    @property
+    def n_cols(self) -> int:
+        return self.first_link + len(self.links)
 
     def shortfall_col(self, k: int) -> int:
         return self.n_decisions + k
@@ -169,13 +181,13 @@ class Model:
         most_saving = most.reshape(len(self.inputs.councils), n_services).sum(axis=1)
         short = self.shortfall_council
         floor = np.zeros(self.n_cols)
-        floor[self.n_decisions :] = np.maximum(0.0, self.targets[short] - most_saving[short]) / self.targets[short]
+        floor[self.shortfall_cols] = np.maximum(0.0, self.targets[short] - most_saving[short]) / self.targets[short]
         return floor
 
     def complete(self, decisions: np.ndarray) -> np.ndarray:
         """A whole plan: the decisions given, each pool's count what its members make (members
-        that make no whole group, those saving least, leave), and each shortfall the least the
-        targets allow."""
+        that make no whole group, those saving least, leave), each shortfall the least the
+        targets allow, and each partner link 1 exactly where its pair shares."""
         x = np.zeros(self.n_cols)
         x[: self.n_decisions] = decisions[: self.n_decisions]
         for i, (pool, cols) in enumerate(zip(self.pools, self.pool_member_cols)):
@@ -184,7 +196,8 @@ class Model:
             x[cols[members[np.argsort(pool.saving[members], kind="stable")[:surplus]]]] = 0.0
             x[self.pool_count_col(i)] = len(members) // pool.size
         short = self.shortfall_council
-        x[self.n_decisions :] = self.shortfall(x)[short] / self.targets[short]
+        x[self.shortfall_cols] = self.shortfall(x)[short] / self.targets[short]
+        x[self.first_link :] = self.links.values(chosen(x))
         return x
 
     def chosen_partnerships(self, x: np.ndarray) -> list[int]:
@@ -325,6 +338,23 @@ def define_shared_service_caps(model: Model) -> None:
             model.add_row(SHARED_SERVICE_CAP, m.col[mine], np.ones(len(mine)), -INF, cap, k)
 
 
+def define_partner_caps(model: Model) -> None:
+    """A capped council's distinct partners, over every service, stay within its ``max_partners``
+    (``optimizer.model.partners``: a link per pair, a row per pair and service, a row per cap)."""
+    links = model.links
+    if not len(links):
+        return
+    link_cols = model.first_link + links.link
+    key = links.link * len(model.services) + links.service
+    distinct, first = np.unique(key, return_index=True)
+    model.add_rows(PARTNER_LINK, np.concatenate([key, distinct]), np.concatenate([links.col, link_cols[first]]),
+                   np.concatenate([np.ones(len(key)), -np.ones(len(distinct))]), -INF, 0.0)
+    for k, council in enumerate(model.inputs.councils):
+        mine = np.flatnonzero((links.pairs == k).any(axis=1))
+        if council.max_partners is not None and len(mine) > council.max_partners:
+            model.add_row(PARTNER_CAP, model.first_link + mine, np.ones(len(mine)), -INF, council.max_partners, k)
+
+
 def one_off_cost(model: Model) -> np.ndarray:
     """Each column's one-off cost."""
     m = model.members
@@ -368,7 +398,7 @@ def define_aims(model: Model) -> None:
     n = model.n_cols
     if len(model.shortfall_council):
         cost = np.zeros(n)
-        cost[model.n_decisions :] = model.targets[model.shortfall_council]  # £ per share of the target
+        cost[model.shortfall_cols] = model.targets[model.shortfall_council]  # £ per share of the target
         model.aims.append(Aim("shortfall", cost))
     impact = np.zeros(n)
     impact[model.first_reduction : model.n_decisions] = [r.impact for r in model.candidates.reductions]
@@ -391,7 +421,7 @@ def define_matrix(model: Model) -> None:
     upper = np.ones(model.n_cols)
     for i, pool in enumerate(model.pools):
         upper[model.pool_count_col(i)] = pool.most_groups
-    upper[model.n_decisions :] = INF
+    upper[model.shortfall_cols] = INF
     integer = np.zeros(model.n_cols, dtype=bool)
     integer[: model.n_decisions] = True
     model.matrix = Matrix(
@@ -416,6 +446,7 @@ DEFINITIONS = (
     define_staff_caps,
     define_shared_service_caps,
     define_investment_budget,
+    define_partner_caps,
     define_partnership_count_cuts,
     define_pool_sizes,
     define_targets,
@@ -429,10 +460,14 @@ def build_model(inputs: Inputs, candidates: Candidates, pool_from_groups: int = 
     stand in pools (``optimizer.model.pools``)."""
     services = list(dict.fromkeys([g.service for g in candidates.partnerships] + [r.service for r in candidates.reductions]))
     entries = memberships(inputs, candidates, services)
-    pools = find_pools(candidates, entries, pool_from_groups)
+    pairs = member_pairs(entries, len(candidates.partnerships))
+    binding = binding_caps(inputs, pairs)
+    pools = find_pools(candidates, entries, pool_from_groups, avoiding=binding)
     entries, group_of_col = without_pooled_groups(entries, candidates, pools)
+    col_of_group = np.full(len(candidates.partnerships), -1, dtype=np.int64)
+    col_of_group[group_of_col] = np.arange(len(group_of_col))
     model = Model(inputs, candidates, services, entries, len(group_of_col), len(candidates.reductions), group_of_col,
-                  tuple(pools))
+                  tuple(pools), partner_links(pairs, binding, col_of_group))
     for define in DEFINITIONS:
         define(model)
     return model

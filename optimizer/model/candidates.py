@@ -2,8 +2,8 @@
 
 The model is optimal over *all* candidate partnerships, so this module enumerates them exactly:
 for each service and each partnership size with a row in the savings curve, every set of councils
-that are pairwise compatible (within the distance limit and not kept apart by a ``never_together``
-rule). Compatible sets are the cliques of a graph, so they are grown member by member in index
+that are pairwise compatible (of body types the row admits, within its distance limit and not kept
+apart by a ``never_together`` rule). Compatible sets are the cliques of a graph, so they are grown member by member in index
 order and a set is abandoned as soon as one new member clashes with one already in.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.workbook.inputs import Inputs, ListedPartnership, Reduction
+from optimizer.workbook.inputs import Inputs, ListedPartnership, Reduction, SharingTerms
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius, as SPEC.md fixes it
 
@@ -136,14 +136,17 @@ def _members_for(inputs: Inputs, service: str) -> list[str]:
     return [c.name for c in inputs.councils if (row := inputs.service_row.get((c.name, service))) and row.shareable]
 
 
-def _compatibility(inputs: Inputs, members: list[str], limit_km: float | None, service: str) -> np.ndarray:
-    """``ok[i, j]``: members i and j may share ``service`` (never a member with itself)."""
+def _compatibility(inputs: Inputs, members: list[str], terms: SharingTerms, service: str) -> np.ndarray:
+    """``ok[i, j]``: members i and j may share ``service`` in a group of ``terms.partners`` (never a
+    member with itself): both of a body type the curve's row admits, within its distance, not
+    kept apart by a rule."""
     index = {m: i for i, m in enumerate(members)}
-    n = len(members)
-    ok = ~np.eye(n, dtype=bool)
-    if limit_km is not None:
-        located = [inputs.council[m] for m in members]
-        ok &= distances_km([c.latitude for c in located], [c.longitude for c in located]) <= limit_km
+    bodies = [inputs.council[m] for m in members]
+    admitted = np.array([terms.admits(b.body_type) for b in bodies], dtype=bool)
+    ok = ~np.eye(len(members), dtype=bool) & admitted[:, None] & admitted[None, :]
+    if terms.max_distance_km is not None:
+        ok &= distances_km([c.latitude if c.located else np.nan for c in bodies],
+                           [c.longitude if c.located else np.nan for c in bodies]) <= terms.max_distance_km
     for rule in inputs.rules:  # never_together
         if rule.service in (None, service) and rule.council_a in index and rule.council_b in index:
             i, j = index[rule.council_a], index[rule.council_b]
@@ -161,7 +164,7 @@ def curve_partnerships(inputs: Inputs, service: str) -> Iterator[Partnership]:
     for (curve_service, size), terms in sorted(inputs.terms.items()):
         if curve_service != service or size > len(members):
             continue
-        groups = cliques(_compatibility(inputs, members, terms.max_distance_km, service), size)
+        groups = cliques(_compatibility(inputs, members, terms, service), size)
         for group, saving, one_off, staff in zip(groups.tolist(), *_member_figures(terms, cost[groups], fte[groups])):
             if pays_back(math.fsum(one_off), math.fsum(saving), limit):
                 named = tuple(members[i] for i in group)

@@ -55,11 +55,13 @@ class Pool:
         return len(self.councils) // self.size
 
 
-def find_pools(candidates: Candidates, entries: Memberships, least_groups: int = POOL_FROM_GROUPS) -> list[Pool]:
+def find_pools(candidates: Candidates, entries: Memberships, least_groups: int = POOL_FROM_GROUPS,
+               avoiding: np.ndarray | None = None) -> list[Pool]:
     """The pools of every (service, size): the connected sets of councils of its candidate groups
     whose candidates are every k-subset of them, more than ``least_groups`` of them and more than
-    the pool's columns. ``entries`` are the groups' members (``memberships``), each group's entries
-    together and in order."""
+    the pool's columns, and none of the councils ``avoiding`` (a mask: those whose partner cap can
+    bind, since a pool does not say who shares with whom). ``entries`` are the groups' members
+    (``memberships``), each group's entries together and in order."""
     n_groups = len(candidates.partnerships)
     if not n_groups:
         return []
@@ -75,6 +77,8 @@ def find_pools(candidates: Candidates, entries: Memberships, least_groups: int =
         for component in np.unique(label):
             inside = label == component
             councils = np.unique(members[inside])
+            if avoiding is not None and avoiding[councils].any():
+                continue
             if inside.sum() > least_groups and _poolable(candidates, groups[inside], len(councils), kind_size):
                 pools.append(_pool(kind_service, kind_size, councils, groups[inside], entries,
                                    positions[inside].ravel()))

@@ -11,12 +11,14 @@ from optimizer.model.candidates import distances_km
 
 def column_councils(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """(column, council) pairs: whom each column concerns (members, the reducing council, every
-    council of a pool its count, the short one)."""
+    council of a pool its count, the short one, both councils of a partner link)."""
     m = model.members
     short_cols = model.n_decisions + np.arange(len(model.shortfall_council), dtype=np.int32)
     count_cols = [np.full(len(pool.councils), model.pool_count_col(i)) for i, pool in enumerate(model.pools)]
-    return (np.concatenate([m.col, *count_cols, short_cols]),
-            np.concatenate([m.council, *(pool.councils for pool in model.pools), model.shortfall_council]))
+    link_cols = np.repeat(model.first_link + np.arange(len(model.links)), 2)
+    return (np.concatenate([m.col, *count_cols, short_cols, link_cols]),
+            np.concatenate([m.council, *(pool.councils for pool in model.pools), model.shortfall_council,
+                            model.links.pairs.ravel()]))
 
 
 def council_distances(model: Model) -> np.ndarray:

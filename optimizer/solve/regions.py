@@ -93,7 +93,7 @@ def _trouble_seeds(run: AimSolve, plan: np.ndarray, lp: Outcome) -> tuple[list[i
     short = np.flatnonzero(gap > run.aim.tie)
     seeds = short[np.argsort(-gap[short], kind="stable")][:run.options.area_seeds].tolist()
     model = run.model
-    avoidable = (plan - run.shortfall_floor)[model.n_decisions :] * model.targets[model.shortfall_council]
+    avoidable = (plan - run.shortfall_floor)[model.shortfall_cols] * model.targets[model.shortfall_council]
     return seeds, model.shortfall_council[avoidable > TIE["shortfall"]].tolist()
 
 

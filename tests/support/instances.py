@@ -22,10 +22,12 @@ MAX_PLAN_SPACE = 200_000
 
 COLUMNS = {
     "Councils": ["council", "net_budget", "savings_target", "savings_target_pct", "latitude", "longitude",
-                 "max_staff_reduction_pct", "max_shared_services"],
+                 "max_staff_reduction_pct", "max_shared_services", "max_partners", "body_type"],
     "Services": ["council", "service", "annual_cost", "fte", "statutory", "protected", "shareable"],
-    "Sharing": ["service", "partners", "saving_pct", "one_off_pct", "staff_reduction_pct", "max_distance_km"],
-    "Reductions": ["council", "service", "reduction_pct", "impact", "one_off_cost"],
+    "Sharing": ["service", "partners", "saving_pct", "one_off_pct", "staff_reduction_pct", "max_distance_km",
+                "body_types"],
+    "Reductions": ["council", "service", "reduction_pct", "impact", "one_off_cost"],  # then one column per objective
+    "Objectives": ["objective", "weight", "description"],
     "Partnerships": ["partnership", "service", "councils", "status", "annual_saving", "one_off_cost",
                      "staff_reduction_fte"],
     "Rules": ["rule", "council_a", "council_b", "service"],
@@ -35,20 +37,23 @@ REQUIRED = {
     "Councils": {"council", "net_budget"},
     "Services": {"council", "service", "annual_cost"},
     "Sharing": {"service", "partners", "saving_pct"},
-    "Reductions": {"council", "service", "reduction_pct", "impact"},
+    "Reductions": {"council", "service", "reduction_pct"},  # impact too, without an Objectives sheet
+    "Objectives": {"objective", "weight"},
     "Partnerships": {"partnership", "service", "councils", "status"},
     "Rules": {"rule", "council_a", "council_b"},
     "Settings": {"setting"},
 }
 YES_NO = {"statutory", "protected", "shareable"}
 PERCENT = {"savings_target_pct", "max_staff_reduction_pct", "saving_pct", "one_off_pct", "staff_reduction_pct",
-           "reduction_pct"}
+           "reduction_pct", "discount_rate", "first_year_saving_share", "borrowing_rate"}
 UNITS = {"net_budget": "£", "savings_target": "£", "annual_cost": "£", "one_off_cost": "£", "annual_saving": "£",
          "fte": "FTE", "staff_reduction_fte": "FTE", "max_distance_km": "km", "latitude": "degrees",
          "longitude": "degrees", **{c: "%" for c in PERCENT}}
 
 COUNCIL_POOL = ["Avonford", "Barchester", "Casterbridge", "Dunsmore", "Eastwick", "Fenwick & Moor", "Greyhaven",
                 "Holtby", "King's Abbot", "Loamshire", "Middlemarch", "Norbury", "St Ogg's", "Wessex Vale"]
+BODY_TYPES = ["council", "police", "fire"]
+OBJECTIVE_POOL = ["Protecting the vulnerable", "Prosperity", "Jobs"]
 SERVICE_POOL = ["Revenues & Benefits", "Waste Collection", "Legal Services", "Payroll & HR", "Building Control",
                 "Trading Standards", "Internal Audit"]
 
@@ -99,12 +104,66 @@ def _draw(rng: random.Random) -> dict[str, list[dict]]:
               "Services": svc_rows, "Sharing": sharing}
     rules = _draw_rules(rng, councils, services)
     listed = _draw_partnerships(rng, svc_rows, sharing, rules, services)
-    for name, rows in (("Reductions", reductions), ("Rules", rules), ("Partnerships", listed),
-                       ("Settings", settings)):
+    _draw_bodies(rng, sheets)
+    objectives = _draw_objectives(rng, reductions)
+    settings = _draw_money_over_time(rng, settings)
+    for name, rows in (("Reductions", reductions), ("Objectives", objectives), ("Rules", rules),
+                       ("Partnerships", listed), ("Settings", settings)):
         # An optional sheet is sometimes absent, sometimes present with only its header.
         if rows or (rows is not None and rng.random() < 0.3):
             sheets[name] = rows
     return sheets
+
+
+def _draw_bodies(rng, sheets) -> None:
+    """Partner caps on some councils; in some instances police and fire bodies among them (their
+    type spelt in any case), and curve rows that admit only some types."""
+    for row in sheets["Councils"]:
+        row["max_partners"] = _maybe(rng, 0.7, rng.randint(1, 3))
+        row["body_type"] = None
+    if rng.random() < 0.6:
+        for row in sheets["Sharing"]:
+            row["body_types"] = None
+        return
+    for row in sheets["Councils"]:
+        kind = rng.choices(BODY_TYPES, weights=[50, 25, 25])[0]
+        row["body_type"] = None if kind == "council" and rng.random() < 0.5 else rng.choice([kind, kind.title(), kind.upper()])
+    present = sorted({(r["body_type"] or "council").lower() for r in sheets["Councils"]})
+    for row in sheets["Sharing"]:
+        admitted = rng.sample(present, rng.randint(1, len(present))) if rng.random() < 0.6 else None
+        row["body_types"] = None if admitted is None else rng.choice(["; ", ";"]).join(
+            rng.choice([t, t.title()]) for t in admitted)
+
+
+def _draw_objectives(rng, reductions) -> list[dict] | None:
+    """Sometimes an Objectives sheet, each reduction then scored on each objective (blank = 0), its
+    own impact sometimes blank."""
+    if not reductions or rng.random() < 0.6:
+        return None
+    names = rng.sample(OBJECTIVE_POOL, rng.randint(1, len(OBJECTIVE_POOL)))
+    rows = [{"objective": n, "weight": rng.choice([0, 1, 2.5, rng.randint(1, 5)]),
+             "description": _maybe(rng, 0.5, f"what {n.lower()} means here")} for n in names]
+    for r in reductions:
+        r["impact"] = _maybe(rng, 0.3, r["impact"])
+        for n in names:
+            r[n] = _maybe(rng, 0.2, rng.choice([rng.randint(0, 5), round(rng.uniform(0, 5), 2)]))
+    return rows
+
+
+def _draw_money_over_time(rng, settings) -> list[dict] | None:
+    """Discounting, a first-year share and borrowing, each sometimes."""
+    rows = list(settings or [])
+    if rng.random() < 0.35:
+        rows.append({"setting": "discount_rate", "value": rng.choice([0.035, 0, round(rng.uniform(0.01, 0.1), 4)])})
+    if rng.random() < 0.3:
+        rows.append({"setting": "first_year_saving_share", "value": rng.choice([0.5, round(rng.uniform(0.1, 1), 3)])})
+    if rng.random() < 0.25:
+        rows += [{"setting": "borrowing_rate", "value": rng.choice([0, round(rng.uniform(0.01, 0.08), 4)])},
+                 {"setting": "borrowing_years", "value": rng.randint(1, 12)}]
+    if settings is None and not rows:
+        return None
+    rng.shuffle(rows)
+    return rows
 
 
 def _draw_services(rng, councils, services) -> list[dict]:
@@ -306,7 +365,8 @@ def _council_features(sheets):
     for r in sheets["Councils"]:
         f.add("target_amount" if r["savings_target"] is not None else
               "target_pct" if r["savings_target_pct"] is not None else "target_blank")
-        f |= {k for k in ("max_staff_reduction_pct", "max_shared_services") if r[k] is not None}
+        f |= {k for k in ("max_staff_reduction_pct", "max_shared_services", "max_partners") if r[k] is not None}
+        f |= {f"body_type:{r['body_type'].lower()}" for _ in [0] if r["body_type"] is not None}
         if r["latitude"] is None:
             f.add("no_coordinates")
     return f
@@ -338,6 +398,8 @@ def _sharing_features(sheets):
         f |= {f"{k}_blank" for k in ("one_off_pct", "staff_reduction_pct", "max_distance_km") if r[k] is None}
         if r["max_distance_km"] is not None:
             f.add("distance_limit")
+        if r["body_types"] is not None:
+            f.add("body_types")
     return f
 
 
@@ -354,6 +416,10 @@ def _reduction_features(sheets):
             f.add("stop_service")
         if r["one_off_cost"] is None:
             f.add("reduction_one_off_blank")
+        if r["impact"] is None:
+            f.add("reduction_impact_blank")
+        if any(r.get(o["objective"]) is None for o in _rows(sheets, "Objectives")):
+            f.add("objective_score_blank")
     if any(len(v) > 1 for v in per_pair.values()):
         f.add("alternative_levels")
     return f
@@ -465,7 +531,8 @@ def _check_reductions(sheets):
         p.append("a reduction level repeats")       # levels are identified by (council, service, pct)
     for r in _rows(sheets, "Reductions"):
         row = svc.get((r["council"], r["service"]))
-        if row is None or not 0 < r["reduction_pct"] <= 1 or r["impact"] < 0 or not _in(r["one_off_cost"], 0, math.inf):
+        impact_ok = r["impact"] >= 0 if r["impact"] is not None else bool(_rows(sheets, "Objectives"))
+        if row is None or not 0 < r["reduction_pct"] <= 1 or not impact_ok or not _in(r["one_off_cost"], 0, math.inf):
             p.append(f"Reductions {r['council']}/{r['service']}: bad row")
         elif row["protected"] or (row["statutory"] and r["reduction_pct"] == 1):
             p.append(f"Reductions {r['council']}/{r['service']}: protected or stops a statutory service")
@@ -506,13 +573,18 @@ def _check_rules(sheets):
 
 def _check_settings(sheets):
     known = {"targets", "horizon_years", "investment_budget", "max_payback_years", "time_limit_s", "mip_gap",
-             "solver"}
+             "solver", "discount_rate", "first_year_saving_share", "borrowing_rate", "borrowing_years"}
     p = [f"unknown setting {r['setting']}" for r in _rows(sheets, "Settings") if r["setting"] not in known]
     if _setting(sheets, "targets") not in (None, "soft", "hard"):
         p.append("targets must be soft or hard")
     for k in ("horizon_years", "investment_budget", "max_payback_years"):
         if not _in(_setting(sheets, k), 0, math.inf):
             p.append(f"{k} negative")
+    for k in ("discount_rate", "first_year_saving_share", "borrowing_rate"):
+        if not _in(_setting(sheets, k), 0, 1):
+            p.append(f"{k} outside 0..1")
+    if (_setting(sheets, "borrowing_rate") is None) != (_setting(sheets, "borrowing_years") is None):
+        p.append("a borrowing rate needs its term, and a term its rate")
     return p
 
 
@@ -567,10 +639,11 @@ def write_workbook(sheets: dict, path, rng: random.Random | None = None) -> None
 
 
 def _write_sheet(ws, name: str, rows: list[dict], rng: random.Random | None) -> None:
-    columns = list(COLUMNS.get(name) or dict.fromkeys(k for r in rows for k in r))
+    known = COLUMNS.get(name, [])
+    columns = list(known) + [k for k in dict.fromkeys(k for r in rows for k in r) if k not in known]
     extra = None
-    if rng is not None:
-        optional_blank = [c for c in columns if c not in REQUIRED.get(name, ()) and all(r.get(c) is None for r in rows)]
+    if rng is not None:  # a column may go when blank throughout, but never an objective's
+        optional_blank = [c for c in known if c not in REQUIRED.get(name, ()) and all(r.get(c) is None for r in rows)]
         columns = [c for c in columns if not (c in optional_blank and rng.random() < 0.5)]
         if rng.random() < 0.3:
             rng.shuffle(columns)
@@ -617,7 +690,7 @@ def read_workbook(path) -> dict[str, list[dict]]:
     """Read a workbook back into sheets form (known sheets and columns only), independently of the optimiser."""
     wb = openpyxl.load_workbook(path, data_only=True)
     sheet_names = {canonical_name(n): n for n in COLUMNS}
-    sheets = {}
+    sheets, raws = {}, {}
     for ws in wb.worksheets:
         name = sheet_names.get(canonical_name(ws.title))
         if name is None:
@@ -630,5 +703,8 @@ def read_workbook(path) -> dict[str, list[dict]]:
                 continue
             raw = dict(zip(header, values))
             out.append({c: (_parse_yes_no(raw.get(c)) if c in YES_NO else raw.get(c)) for c in COLUMNS[name]})
+            raws.setdefault(name, []).append(raw)
         sheets[name] = out
+    for row, raw in zip(sheets.get("Reductions", []), raws.get("Reductions", [])):  # a column per objective
+        row.update({o["objective"]: raw.get(canonical_name(o["objective"])) for o in sheets.get("Objectives", [])})
     return sheets

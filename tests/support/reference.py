@@ -14,6 +14,8 @@ Conventions (each a single constant below, so a disagreement with the spec's rea
 - BUDGET_TOL / STAFF_TOL: float slack on the investment budget (£0.01) and staff caps (1e-6 FTE).
 - UNTARGETED_COUNT_AS_MEETING: whether councils without a target count in `councils_meeting_target` (they do not).
 - A payback limit is broken only when payback is strictly greater than `max_payback_years` ("exceeds").
+- Money over time: F and G exactly as SPEC section 2 writes them; a horizon that is not a whole number of years
+  counts its last year by the part of it inside the horizon (so that with the defaults F is the horizon).
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ def _sheet(sheets: dict, name: str) -> list[dict]:
     return []
 
 
+def _types(value) -> frozenset | None:
+    """A `;`-separated list of body types, lower case (None when blank)."""
+    names = frozenset(t.strip().lower() for t in str(value).split(";") if t.strip()) if not _blank(value) else None
+    return names or None
+
+
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (latitude, longitude) points, in km, on the spec's sphere."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
@@ -115,6 +123,7 @@ class _Curve:
     one_off_pct: float
     staff_pct: float
     max_km: float | None
+    body_types: frozenset | None = None   # None: any body type
 
 
 class _Instance:
@@ -130,13 +139,18 @@ class _Instance:
                       if (_text(r.get("rule")) or "").lower() == "never_together"]
         self.listed_rows = _sheet(sheets, "Partnerships")
         self.reduction_rows = _sheet(sheets, "Reductions")
+        self.objectives = {_text(r["objective"]): float(r["weight"]) for r in _sheet(sheets, "Objectives")}
 
     def _parse_councils(self, rows):
         self.councils = [_text(r["council"]) for r in rows]
         self.cindex = {c: i for i, c in enumerate(self.councils)}
         self.coords, self.target, self.max_staff_pct, self.max_shared = {}, {}, {}, {}
+        self.max_partners, self.body_type = {}, {}
         for r in rows:
             c = _text(r["council"])
+            self.body_type[c] = (_text(r.get("body_type")) or "council").lower()
+            partners = _num(r.get("max_partners"))
+            self.max_partners[c] = None if partners is None else int(round(partners))
             lat, lon = _num(r.get("latitude")), _num(r.get("longitude"))
             self.coords[c] = None if lat is None or lon is None else (lat, lon)
             amount, pct = _num(r.get("savings_target")), _num(r.get("savings_target_pct"))
@@ -166,7 +180,8 @@ class _Instance:
             saving = float(r["saving_pct"])
             self.sharing[(_text(r["service"]), int(round(float(r["partners"]))))] = _Curve(
                 saving_pct=saving, one_off_pct=_num(r.get("one_off_pct"), 0.0),
-                staff_pct=_num(r.get("staff_reduction_pct"), saving), max_km=_num(r.get("max_distance_km")))
+                staff_pct=_num(r.get("staff_reduction_pct"), saving), max_km=_num(r.get("max_distance_km")),
+                body_types=_types(r.get("body_types")))
 
     def _parse_settings(self, rows):
         values = {(_text(r.get("setting")) or "").lower(): r.get("value") for r in rows}
@@ -174,6 +189,20 @@ class _Instance:
         self.horizon = _num(values.get("horizon_years"), DEFAULT_HORIZON_YEARS)
         self.budget = _num(values.get("investment_budget"))
         self.max_payback = _num(values.get("max_payback_years"))
+        r, f = _num(values.get("discount_rate"), 0.0), _num(values.get("first_year_saving_share"), 1.0)
+        b, n = _num(values.get("borrowing_rate")), _num(values.get("borrowing_years"))
+        self.saving_factor = sum((f if t == 1 else 1.0) * min(1.0, self.horizon - (t - 1)) / (1 + r) ** t
+                                 for t in range(1, math.ceil(self.horizon) + 1))
+        if b is None:
+            self.one_off_factor = 1.0
+        else:
+            n = int(round(n))
+            instalment = 1.0 / n if b == 0 else b / (1 - (1 + b) ** -n)
+            self.one_off_factor = instalment * sum(1 / (1 + r) ** t for t in range(1, n + 1))
+
+    def net_benefit(self, saving: float, one_off: float):
+        """SPEC section 2's net benefit, F x annual saving - G x one-off cost (arrays or floats)."""
+        return self.saving_factor * saving - self.one_off_factor * one_off
 
     # -- helpers used by the model --------------------------------------------------------------------------
     def staff_cap(self, c: str) -> float | None:
@@ -185,6 +214,11 @@ class _Instance:
 
     def pays_back(self, one_off: float, saving: float) -> bool:
         return self.max_payback is None or payback_years(one_off, saving) <= self.max_payback
+
+    def admits(self, s: str, members: Iterable[str]) -> bool:
+        """(f): every member's body type is in the curve row's body_types, when it has them."""
+        types = self.sharing[(s, len(frozenset(members)))].body_types
+        return types is None or all(self.body_type[c] in types for c in members)
 
     def shareable_councils(self, s: str) -> list[str]:
         return [c for c in self.councils if (c, s) in self.svc and self.svc[(c, s)].shareable]
@@ -326,7 +360,9 @@ def _census(inst: _Instance) -> tuple[list[Group], Counter]:
 
 
 def _curve_rejection(inst: _Instance, s: str, members: frozenset) -> str | None:
-    """Why the curve does not form this set (None when it does); checks (b)-(d) of SPEC section 2."""
+    """Why the curve does not form this set (None when it does); checks (b)-(d) and (f) of SPEC section 2."""
+    if not inst.admits(s, members):
+        return "body_type"
     if not inst.within_distance(inst.sharing[(s, len(members))].max_km, members):
         return "distance"
     if inst.never_together(s, members):
@@ -354,12 +390,24 @@ def _reductions(inst: _Instance) -> tuple[list[ReductionOption], int]:
         c, s, pct = _text(r["council"]), _text(r["service"]), float(r["reduction_pct"])
         row = inst.svc[(c, s)]
         option = ReductionOption(c, s, pct, saving=pct * row.cost, staff=pct * row.fte,
-                                 one_off=_num(r.get("one_off_cost"), 0.0), impact=float(r["impact"]))
+                                 one_off=_num(r.get("one_off_cost"), 0.0), impact=_impact(inst, r))
         if inst.pays_back(option.one_off, option.saving):
             options.append(option)
         else:
             refused += 1
     return options, refused
+
+
+def _impact(inst: _Instance, row: dict) -> float:
+    """The impact column (blank = 0 with an Objectives sheet) plus weight x score for each objective, its
+    score read from the column headed by the objective's name (blank = 0)."""
+    own = _num(row.get("impact"), 0.0 if inst.objectives else None)
+    scores = {_canonical(k): v for k, v in row.items()}
+    return own + sum(w * _num(scores.get(_canonical(name)), 0.0) for name, w in inst.objectives.items())
+
+
+def _canonical(header) -> str:
+    return "_".join(str(header).strip().lower().replace("_", " ").split())
 
 
 def reduction_options(sheets: dict) -> list[ReductionOption]:
@@ -384,6 +432,7 @@ class CouncilResult:
     staff_reduction_fte: float
     one_off_cost: float
     shared_services: int
+    partners: int = 0              # distinct other members of all its partnerships
 
 
 @dataclass
@@ -448,9 +497,11 @@ def evaluate(sheets: dict, partnerships: Iterable[tuple[str, Iterable[str]]],
 
 def _figures(inst: _Instance, groups: list[Group], options: list[ReductionOption]) -> Evaluation:
     acc = {c: Counter() for c in inst.councils}
+    partners = {c: set() for c in inst.councils}
     for g in groups:
         for c in g.councils:
             acc[c].update(share=g.saving[c], staff=g.staff[c], one_off=g.one_off[c], shared=1)
+            partners[c] |= g.councils - {c}
     for o in options:
         acc[o.council].update(red=o.saving, staff=o.staff, one_off=o.one_off)
     councils = {}
@@ -460,12 +511,12 @@ def _figures(inst: _Instance, groups: list[Group], options: list[ReductionOption
         shortfall = max(0.0, target - total)
         met = shortfall <= TARGET_TOL and (inst.target[c] is not None or UNTARGETED_COUNT_AS_MEETING)
         councils[c] = CouncilResult(c, target, inst.target[c] is not None, a["share"], a["red"], total, shortfall,
-                                    met, a["staff"], a["one_off"], int(a["shared"]))
+                                    met, a["staff"], a["one_off"], int(a["shared"]), len(partners[c]))
     saving = sum(r.total_saving for r in councils.values())
     one_off = sum(r.one_off_cost for r in councils.values())
     return Evaluation(
         feasible=True, reason="", councils=councils, total_annual_saving=saving, total_one_off_cost=one_off,
-        net_benefit=inst.horizon * saving - one_off,
+        net_benefit=inst.net_benefit(saving, one_off),
         total_shortfall=sum(r.shortfall for r in councils.values()),
         total_impact=sum(o.impact for o in options),
         councils_meeting_target=sum(r.target_met for r in councils.values()))
@@ -479,6 +530,8 @@ def _cap_problems(inst: _Instance, ev: Evaluation) -> list[str]:
             problems.append(f"{c} loses {r.staff_reduction_fte:.6g} FTE, cap {cap:.6g}")
         if inst.max_shared[c] is not None and r.shared_services > inst.max_shared[c]:
             problems.append(f"{c} shares {r.shared_services} services, cap {inst.max_shared[c]}")
+        if inst.max_partners[c] is not None and r.partners > inst.max_partners[c]:
+            problems.append(f"{c} shares with {r.partners} partners, cap {inst.max_partners[c]}")
         if inst.hard_targets and r.has_target and r.total_saving < r.target - TARGET_TOL:
             problems.append(f"{c} misses its hard target by {r.target - r.total_saving:.2f}")
     if inst.budget is not None and ev.total_one_off_cost > inst.budget + BUDGET_TOL:
@@ -501,6 +554,7 @@ class _ServicePlans:
     one_off: np.ndarray   # (plans, councils)
     shared: np.ndarray    # (plans, councils) 1 where the council shares this service
     impact: np.ndarray    # (plans,)
+    partners: np.ndarray  # (plans, councils) bitmask of the council's partners in this service
 
 
 def _packings(members: list[str], groups: list[Group]) -> Iterator[tuple[Group, ...]]:
@@ -539,10 +593,13 @@ def _arrays(inst: _Instance, s: str, choices) -> _ServicePlans:
     n, m = len(choices), len(inst.councils)
     arr = {k: np.zeros((n, m)) for k in ("share", "red", "staff", "one_off", "shared")}
     impact = np.zeros(n)
+    partners = np.zeros((n, m), dtype=np.int64)
     for i, (packing, picks) in enumerate(choices):
         for g in packing:
+            bits = sum(1 << inst.cindex[c] for c in g.councils)
             for c in g.councils:
                 j = inst.cindex[c]
+                partners[i, j] |= bits & ~(1 << j)
                 arr["share"][i, j] += g.saving[c]
                 arr["staff"][i, j] += g.staff[c]
                 arr["one_off"][i, j] += g.one_off[c]
@@ -553,7 +610,7 @@ def _arrays(inst: _Instance, s: str, choices) -> _ServicePlans:
             arr["staff"][i, j] += o.staff
             arr["one_off"][i, j] += o.one_off
             impact[i] += o.impact
-    return _ServicePlans(s, choices, impact=impact, **arr)
+    return _ServicePlans(s, choices, impact=impact, partners=partners, **arr)
 
 
 def _all_service_plans(inst: _Instance) -> list[_ServicePlans]:
@@ -619,6 +676,7 @@ class _Combined:
     def __init__(self, n_councils: int):
         self.sums = {k: np.zeros((1, n_councils)) for k in ("share", "red", "staff", "one_off", "shared")}
         self.impact = np.zeros(1)
+        self.partners = np.zeros((1, n_councils), dtype=np.int64)
         self.picks = np.zeros((1, 0), dtype=np.int64)
 
     def extend(self, sp: _ServicePlans):
@@ -627,27 +685,35 @@ class _Combined:
         for k in self.sums:
             self.sums[k] = self.sums[k][old] + getattr(sp, k)[new]
         self.impact = self.impact[old] + sp.impact[new]
+        self.partners = self.partners[old] | sp.partners[new]
         self.picks = np.hstack([self.picks[old], new[:, None]])
 
     def keep(self, mask: np.ndarray):
         for k in self.sums:
             self.sums[k] = self.sums[k][mask]
-        self.impact, self.picks = self.impact[mask], self.picks[mask]
+        self.impact, self.picks, self.partners = self.impact[mask], self.picks[mask], self.partners[mask]
 
 
 def _cap_vectors(inst: _Instance):
     staff = np.array([inst.staff_cap(c) if inst.staff_cap(c) is not None else np.inf for c in inst.councils])
     shared = np.array([inst.max_shared[c] if inst.max_shared[c] is not None else np.inf for c in inst.councils])
-    return staff, shared
+    partners = np.array([inst.max_partners[c] if inst.max_partners[c] is not None else np.inf for c in inst.councils])
+    return staff, shared, partners
+
+
+def _bit_count(masks: np.ndarray) -> np.ndarray:
+    """How many bits each mask holds (councils are at most a few dozen)."""
+    return sum((masks >> k) & 1 for k in range(63))
 
 
 def _prune_caps(inst: _Instance, plans: _Combined, pruned: Counter):
-    """Staff, shared-service and budget totals only grow as services are added, so a partial plan over a cap
-    can never become valid: drop it now."""
-    staff_cap, shared_cap = _cap_vectors(inst)
+    """Staff, shared-service, partner and budget totals only grow as services are added, so a partial plan
+    over a cap can never become valid: drop it now."""
+    staff_cap, shared_cap, partner_cap = _cap_vectors(inst)
     fails = {
         "staff": (plans.sums["staff"] > staff_cap + STAFF_TOL).any(axis=1),
         "shared": (plans.sums["shared"] > shared_cap).any(axis=1),
+        "partners": (_bit_count(plans.partners) > partner_cap).any(axis=1),
         "budget": (plans.sums["one_off"].sum(axis=1) > inst.budget + BUDGET_TOL
                    if inst.budget is not None else np.zeros(len(plans.impact), bool)),
     }
@@ -682,7 +748,7 @@ def brute_force(sheets: dict) -> Reference:
         return Reference(False, reason, 0, pruned=pruned)
     shortfall = np.maximum(0.0, target - saving).sum(axis=1)
     one_off = plans.sums["one_off"].sum(axis=1)
-    net = inst.horizon * saving.sum(axis=1) - one_off
+    net = inst.net_benefit(saving.sum(axis=1), one_off)
     return _select(inst, per_service, plans, shortfall, net, pruned)
 
 
