@@ -21,11 +21,12 @@ from optimizer.plan import MONEY as MONEY_METRICS
 from optimizer.report.workbook import write_plan
 from optimizer.solve.options import DEFAULT
 from tests.support.checks import optimum_checked
-from tests.support.instances import dense_instance
+from tests.support.instances import alliance_instance, dense_instance
 from tests.support.marks import sampled
 
 SEEDS = sampled(range(200), fast=10)
 DENSE_SEEDS = sampled(range(1000, 1100), fast=5)
+ALLIANCE_SEEDS = sampled(range(2000, 2080), fast=5)
 CLI_EVERY = 20  # every 20th instance also goes through the real command line, for --json and exit codes
 MONEY = 0.01
 
@@ -73,6 +74,15 @@ def test_dense_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
     """Every council within reach of every other, and every block pooled however small (by default
     only blocks larger than one search area are): most groups stand in pools (``optimizer.model.pools``)."""
     optimum_checked(tmp_path, seed, solver, replace(DEFAULT, pool_from_groups=0), instance=dense_instance)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", ALLIANCE_SEEDS)
+def test_alliance_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
+    """Partner caps that bind across services (``optimizer.model.partners``), with police and fire
+    bodies and discounted money; pools formed however small, so that those of uncapped councils
+    stand beside the links of capped ones."""
+    optimum_checked(tmp_path, seed, solver, replace(DEFAULT, pool_from_groups=0), instance=alliance_instance)
 
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])

@@ -83,6 +83,18 @@ def dense_instance(rng: random.Random) -> dict[str, list[dict]]:
             return sheets
 
 
+def alliance_instance(rng: random.Random) -> dict[str, list[dict]]:
+    """A random instance where most councils may have only one or two partners over all their
+    partnerships, some councils are police or fire bodies, and money is discounted: the caps bind
+    across services. Resampled until its plan space is small enough to enumerate."""
+    while True:
+        sheets = _draw(rng)
+        for row in sheets["Councils"]:
+            row["max_partners"] = rng.choice([1, 1, 2, None])
+        if len({r["service"] for r in sheets["Services"]}) > 1 and plan_space_size(sheets) <= MAX_PLAN_SPACE:
+            return sheets
+
+
 def _money(rng: random.Random, low: float, high: float) -> float:
     return round(rng.uniform(low, high), 2)
 
