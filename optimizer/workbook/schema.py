@@ -425,7 +425,8 @@ SETTINGS_LIST = (
              default_text="blank = not borrowed"),
     # Labelled `Borrowing (years)`: the header must normalise to the setting's name, as every header does.
     Field("borrowing_years", "integer", "Borrowing", "The term of that borrowing; required with the "
-           "borrowing rate.", unit="years", minimum=1, largest=100.0, default_text="blank = not borrowed"),
+           "borrowing rate.", unit="years", minimum=1, largest=100.0, default_text="blank = not borrowed",
+           subject="borrowing term"),
     Field("time_limit_s", "number", "Time limit", "Wall-clock limit for the whole solve, all aims "
            "together.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
     Field("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,
