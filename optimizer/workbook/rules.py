@@ -281,8 +281,9 @@ def _objective_column(row: Row, reductions: Table, report: Report) -> bool:
                                           "rename the objective (and its column)")
         return False
     if key not in reductions.present:
+        where = "there" if reductions.header_row else "to a Reductions sheet (there is none)"
         report.error(row.at("objective"), f"objective '{name}' has no column in Reductions; add a column headed "
-                                          f"'{name}' there, holding each reduction's harm to it (blank = 0)")
+                                          f"'{name}' {where}, holding each reduction's harm to it (blank = 0)")
         return False
     return True
 

@@ -140,6 +140,11 @@ def test_an_objective_without_its_column(tmp_path):
     assert only_problem(write(tmp_path, sheets)) == (
         "Objectives!A3: objective 'Jobs' has no column in Reductions; add a column headed 'Jobs' there, holding "
         "each reduction's harm to it (blank = 0)")
+    del sheets["Reductions"]
+    assert problems(write(tmp_path, sheets))[0] == (
+        "Objectives!A2: objective 'Protecting the vulnerable' has no column in Reductions; add a column headed "
+        "'Protecting the vulnerable' to a Reductions sheet (there is none), holding each reduction's harm to it "
+        "(blank = 0)")
 
 
 @pytest.mark.parametrize("value, found", [("lots", "'lots'"), (-1, "-1")])
@@ -216,7 +221,8 @@ def test_borrowing_needs_both_its_rate_and_its_term(tmp_path):
 def test_a_term_that_cannot_be_read_is_reported_once(tmp_path):
     sheets = base()
     sheets["Settings"] += [["borrowing_rate", 0.04], ["borrowing_years", "long"]]
-    assert problems(write(tmp_path, sheets)) == ["Settings!B5: borrowing term must be a whole number ≥ 1; found 'long'"]
+    assert problems(write(tmp_path, sheets)) == [
+        "Settings!B5: borrowing term must be a whole number ≥ 1; found 'long'"]
 
 
 # --- everything at once
