@@ -16,6 +16,7 @@ from optimizer.workbook.inputs import (
     Council,
     Inputs,
     ListedPartnership,
+    Objective,
     Reduction,
     Rule,
     Service,
@@ -42,6 +43,9 @@ class Checked:
     services_readable: bool = False
     sharing_readable: bool = False
     unsized_services: set[str] = field(default_factory=set)  # a Sharing row's size was unreadable
+    body_types: set[str] = field(default_factory=set)  # of the Councils rows, lower case
+    # Any Councils row's body type unreadable: a Sharing type might be that one, so none is refused.
+    body_types_complete: bool = True
 
 
 def check_inputs(tables: dict[str, Table], report: Report) -> Inputs:
@@ -53,12 +57,14 @@ def check_inputs(tables: dict[str, Table], report: Report) -> Inputs:
     councils = _check_councils(tables["Councils"], known, report)
     services = _check_services(tables["Services"], known, report)
     sharing = _check_sharing(tables["Sharing"], known, report)
-    reductions = _check_reductions(tables["Reductions"], known, report)
+    objectives = _check_objectives(tables["Objectives"], tables["Reductions"], report)
+    reductions = _check_reductions(tables["Reductions"], objectives, known, report)
     rules = _check_rules(tables["Rules"], known, report)
     partnerships = _check_partnerships(tables["Partnerships"], known, report)
     settings = _check_settings(tables["Settings"], report)
-    return Inputs(tuple(councils), tuple(services), tuple(sharing), tuple(reductions),
-                  tuple(partnerships), tuple(rules), settings)
+    return Inputs(tuple(councils), tuple(services), sharing=tuple(sharing), reductions=tuple(reductions),
+                  partnerships=tuple(partnerships), rules=tuple(rules), objectives=tuple(objectives),
+                  settings=settings)
 
 
 def _check_councils(table: Table, known: Checked, report: Report) -> list[Council]:
@@ -69,9 +75,22 @@ def _check_councils(table: Table, known: Checked, report: Report) -> list[Counci
         fine = _unique_council(row, known, report)
         fine &= _one_target(row, report)
         fine &= _both_coordinates(row, report)
+        _note_body_type(row, known)
         if fine and row.complete:
             councils.append(_council(row))
     return councils
+
+
+def _note_body_type(row: Row, known: Checked) -> None:
+    if row.ok("body_type"):
+        known.body_types.add(_body_type(row["body_type"]))
+    else:
+        known.body_types_complete = False
+
+
+def _body_type(text: str) -> str:
+    """Body types are matched ignoring case (SPEC), so they are kept in lower case."""
+    return text.strip().lower()
 
 
 def _unique_council(row: Row, known: Checked, report: Report) -> bool:
@@ -109,7 +128,8 @@ def _council(row: Row) -> Council:
     if target is None and pct is not None:
         target = pct * row["net_budget"]
     return Council(row["council"], row["net_budget"], target, row["latitude"], row["longitude"],
-                   row["max_staff_reduction_pct"], row["max_shared_services"])
+                   row["max_staff_reduction_pct"], row["max_shared_services"], row["max_partners"],
+                   _body_type(row["body_type"]))
 
 
 def _check_services(table: Table, known: Checked, report: Report) -> list[Service]:
@@ -168,10 +188,32 @@ def _check_sharing(table: Table, known: Checked, report: Report) -> list[Sharing
                 fine = False
         elif row.ok("service"):
             known.unsized_services.add(row["service"])
+        fine &= _known_body_types(row, known, report)
         if fine and row.complete:
-            terms.append(SharingTerms(**{name: row[name] for name in table.sheet.column_names}))
+            values = {name: row[name] for name in table.sheet.column_names}
+            terms.append(SharingTerms(**{**values, "body_types": _body_types(row["body_types"])}))
     _check_located(table, known, report)
     return terms
+
+
+def _body_types(names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Distinct lower-case types, in the order given; None (any body) when the cell names none."""
+    types = tuple(dict.fromkeys(map(_body_type, names or ())))
+    return types or None
+
+
+def _known_body_types(row: Row, known: Checked, report: Report) -> bool:
+    """A type no body has would silently forbid the partnership: it is surely a slip."""
+    if not row.ok("body_types") or not known.councils_readable or not known.body_types_complete:
+        return True
+    fine = True
+    for name in _body_types(row["body_types"]) or ():
+        if name not in known.body_types:
+            listed = ", ".join(sorted(known.body_types))
+            report.error(row.at("body_types"), f"body type '{name}' is not the body type of any row of Councils "
+                                               f"(known: {listed}){_suggest(name, sorted(known.body_types))}")
+            fine = False
+    return fine
 
 
 def _check_located(table: Table, known: Checked, report: Report) -> None:
@@ -204,14 +246,65 @@ def _listed(names: list[str]) -> str:
     return ", ".join(quoted)
 
 
-def _check_reductions(table: Table, known: Checked, report: Report) -> list[Reduction]:
+def _check_objectives(table: Table, reductions: Table, report: Report) -> list[Objective]:
+    objectives, seen = [], {}
+    for row in table.rows:
+        fine = _new_objective(row, seen, report) and _objective_column(row, reductions, report)
+        if fine and row.complete:
+            objectives.append(Objective(row["objective"], row["weight"], _note(row["description"])))
+    return objectives
+
+
+def _note(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _new_objective(row: Row, seen: dict[str, Row], report: Report) -> bool:
+    """Headers cannot tell apart names that differ only in case or spacing, so neither may objectives."""
+    if not row.ok("objective"):
+        return False
+    name = row["objective"]
+    first = seen.setdefault(normalise(name), row)
+    if first is not row:
+        spelt = "" if first["objective"] == name else f", as '{first['objective']}'"
+        report.error(row.at("objective"), f"objective '{name}' is listed twice (also {first.at('objective')}"
+                                          f"{spelt}); keep one")
+        return False
+    return True
+
+
+def _objective_column(row: Row, reductions: Table, report: Report) -> bool:
+    name, key = row["objective"], normalise(row["objective"])
+    if key in schema.REDUCTIONS.column_names:
+        own = schema.REDUCTIONS.column(key).header
+        report.error(row.at("objective"), f"objective '{name}' has the name of the Reductions column '{own}'; "
+                                          "rename the objective (and its column)")
+        return False
+    if key not in reductions.present:
+        where = "there" if reductions.header_row else "to a Reductions sheet (there is none)"
+        report.error(row.at("objective"), f"objective '{name}' has no column in Reductions; add a column headed "
+                                          f"'{name}' {where}, holding each reduction's harm to it (blank = 0)")
+        return False
+    return True
+
+
+def _check_reductions(table: Table, objectives: list[Objective], known: Checked,
+                      report: Report) -> list[Reduction]:
     reductions = []
     for row in table.rows:
         fine = _known_council(row, "council", known, report) and _reducible(row, known, report)
         if fine and row.complete:
-            reductions.append(Reduction(row["council"], row["service"], row["reduction_pct"], row["impact"],
-                                        row["one_off_cost"], row=row.number))
+            reductions.append(_reduction(row, objectives))
     return reductions
+
+
+def _reduction(row: Row, objectives: list[Objective]) -> Reduction:
+    """SPEC's impact: the impact column plus each objective's weight x the reduction's score on it."""
+    own = row["impact"]
+    scores = tuple(row[normalise(objective.name)] for objective in objectives)
+    weighted = sum(objective.weight * score for objective, score in zip(objectives, scores))
+    return Reduction(row["council"], row["service"], row["reduction_pct"], own + weighted, row["one_off_cost"],
+                     row=row.number, scores=scores, own_impact=own if objectives else None)
 
 
 def _reducible(row: Row, known: Checked, report: Report) -> bool:
@@ -376,4 +469,21 @@ def _check_settings(table: Table, report: Report) -> Settings:
                 values[name] = parse_cell(schema.SETTINGS_BY_NAME[name], row.raw["value"])
             except Invalid as problem:
                 report.error(row.at("value"), str(problem))
+    _check_borrowing(values, first_rows, report)
     return Settings(**{name: value for name, value in values.items() if value is not None})
+
+
+# Borrowing is a rate over a term: either alone cannot give the repayments (SPEC section 2's G).
+BORROWING_PAIR = (
+    ("borrowing_rate", "borrowing_years", "a borrowing rate needs its term: set borrowing_years, the whole number "
+                                          "of years over which one-off costs are repaid, or clear the rate"),
+    ("borrowing_years", "borrowing_rate", "a borrowing term needs its rate: set borrowing_rate (0 for an "
+                                          "interest-free loan), or clear the term"),
+)
+
+
+def _check_borrowing(values: dict[str, Any], rows: dict[str, Row], report: Report) -> None:
+    for given, needed, message in BORROWING_PAIR:
+        unreadable = needed in rows and needed not in values  # already reported at its own cell
+        if values.get(given) is not None and values.get(needed) is None and not unreadable:
+            report.error(rows[given].at("value"), message)

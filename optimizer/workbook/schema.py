@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 Kind = Literal["text", "names", "money", "fraction", "number", "integer", "yesno", "choice", "any"]
@@ -53,6 +54,7 @@ class Field:
     # solver's arithmetic; None takes PLAUSIBLE_LIMIT.
     largest: float | None = None
     unread: bool = False  # validation only: written for people (e.g. a description), never checked or used
+    subject: str = ""  # how messages name the column when its label is not a noun (an objective's score)
 
     @property
     def header(self) -> str:
@@ -63,6 +65,8 @@ class Field:
     @property
     def message_label(self) -> str:
         """The column as named in problem messages: `annual cost`, `FTE`."""
+        if self.subject:
+            return self.subject
         label = self.label
         return label if label[:2].isupper() else label[0].lower() + label[1:]
 
@@ -302,7 +306,8 @@ REDUCTIONS = Sheet(
         text("service", "Service", "With the council: a row of Services.", required=True, example=REVS),
         fraction("reduction_pct", "Reduction", "Share of the annual cost no longer spent; 100% = stop the service.",
                  required=True, above_minimum=True, example=0.05),
-        Field("impact", "number", "Impact", "Harm to residents, in the council's own scoring.", unit="score",
+        Field("impact", "number", "Impact", "Harm to residents, in the council's own scoring; not required "
+               "(blank = 0) when Objectives lists objectives, whose weighted scores add to it.", unit="score",
                required=True, minimum=0.0, example=2),
         money("one_off_cost", "One-off cost", "One-off cost, e.g. redundancy.", minimum=0.0, default=0.0,
               example=40_000),
@@ -324,6 +329,43 @@ OBJECTIVES = Sheet(
     optional=True,
     more_examples=({"objective": "Prosperity", "weight": 2}, {"objective": "Jobs", "weight": 1}),
 )
+
+# The template's Reductions example scores each objective of the Objectives example, so that the
+# template, filled as shown, is a consistent workbook (its impact: 2 + 3 x 0 + 2 x 1 + 1 x 2 = 6).
+OBJECTIVE_SCORE_EXAMPLES = {"Protecting the vulnerable": 0, "Prosperity": 1, "Jobs": 2}
+
+# How the Guide describes the columns that Objectives adds to Reductions (one per objective).
+OBJECTIVE_SCORES = Field("(objective name)", "number", "(one column per objective)", "With an Objectives "
+                         "sheet: the reduction's harm to that objective, in a column headed by its name.",
+                         minimum=0.0, default=0.0)
+
+
+def objective_column(objective: str) -> Field:
+    """The Reductions column of one objective, headed by its name: the reduction's harm to it."""
+    return Field(normalise(objective), "number", objective, f"Harm to the objective '{objective}'.",
+                 minimum=0.0, default=0.0, example=OBJECTIVE_SCORE_EXAMPLES.get(objective),
+                 subject=f"the score for '{objective}'")
+
+
+def reductions_sheet(objectives: Sequence[str] | None) -> Sheet:
+    """Reductions as read beside the objectives an Objectives sheet lists (None: no such sheet).
+
+    With objectives, the impact column is optional (blank = 0) and each objective adds its column,
+    after impact. An objective named like a column of Reductions' own adds none (an input error)."""
+    if objectives is None:
+        return REDUCTIONS
+    own = REDUCTIONS.column_names
+    impact = replace(REDUCTIONS.column("impact"), required=False, default=0.0)
+    added: dict[str, Field] = {}
+    for column in map(objective_column, objectives):
+        if column.name not in own:
+            added.setdefault(column.name, column)  # a name given twice (an input error): the first spelling
+    columns = []
+    for column in REDUCTIONS.columns:
+        columns.append(impact if column.name == "impact" else column)
+        if column.name == "impact":
+            columns.extend(added.values())
+    return replace(REDUCTIONS, columns=tuple(columns))
 
 PARTNERSHIPS = Sheet(
     "Partnerships",
@@ -376,13 +418,15 @@ SETTINGS_LIST = (
            above_minimum=True),
     fraction("discount_rate", "Discount rate", "Real annual rate at which later years count less "
              "(HM Treasury's Green Book uses 3.5%); 0 = none.", default=0.0),
-    fraction("first_year_saving_share", "First-year saving", "Share of the full annual saving realised in "
+    fraction("first_year_saving_share", "First-year saving share", "Share of the full annual saving realised in "
              "year 1 (set-up takes time); full from year 2.", default=1.0),
     fraction("borrowing_rate", "Borrowing rate", "One-off costs are borrowed (e.g. an invest-to-save bond or "
              "public works loan) at this annual rate and repaid in equal annual instalments.",
              default_text="blank = not borrowed"),
-    Field("borrowing_years", "integer", "Borrowing term", "The term of that borrowing; required with the "
-           "borrowing rate.", unit="years", minimum=1, largest=100.0, default_text="blank = not borrowed"),
+    # Labelled `Borrowing (years)`: the header must normalise to the setting's name, as every header does.
+    Field("borrowing_years", "integer", "Borrowing", "The term of that borrowing; required with the "
+           "borrowing rate.", unit="years", minimum=1, largest=100.0, default_text="blank = not borrowed",
+           subject="borrowing term"),
     Field("time_limit_s", "number", "Time limit", "Wall-clock limit for the whole solve, all aims "
            "together.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
     Field("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,

@@ -201,15 +201,30 @@ def read_tables(source: Source, report: Report) -> dict[str, Table]:
             _check_visible(sheet, source.sheets.get(title), report)
     _check_chart_sheets(source, found, report)
     tables = {}
-    for sheet in schema.SHEETS:
+    for sheet in sorted(schema.SHEETS, key=lambda s: s is not schema.OBJECTIVES):  # Reductions' columns need it
         raw = source.sheets.get(found[sheet.name]) if sheet.name in found else None
-        tables[sheet.name] = read_table(raw, sheet, report)
+        tables[sheet.name] = read_table(raw, _columns_known(sheet, tables), report)
+    tables = {sheet.name: tables[sheet.name] for sheet in schema.SHEETS}
     ignored = [t for t in source.titles if sheet_for(t) is None]
     for sheet in (s for s in schema.SHEETS if not s.optional and s.name not in found):
         near = closest(sheet.name, ignored, cutoff=0.75)
         hint = f"; did you mean the sheet '{near}'? Rename it '{sheet.name}'" if near else ""
         report.error(Loc(sheet.name, sheet.name), f"required sheet '{sheet.name}' is missing{hint}")
     return tables
+
+
+def _columns_known(sheet: Sheet, tables: dict[str, Table]) -> Sheet:
+    """The sheet with the columns this workbook gives it: Reductions has one per objective listed."""
+    if sheet is not schema.REDUCTIONS:
+        return sheet
+    return schema.reductions_sheet(objective_names(tables["Objectives"]))
+
+
+def objective_names(objectives: Table) -> list[str] | None:
+    """The objectives an Objectives table lists, in order; None when it lists none (or is absent)."""
+    if not objectives.rows:
+        return None
+    return [row["objective"] for row in objectives.rows if row.ok("objective")]
 
 
 def _check_visible(sheet: Sheet, raw: RawSheet | None, report: Report) -> None:

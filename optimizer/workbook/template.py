@@ -59,7 +59,17 @@ def write_template(path: str | Path, *, force: bool = False) -> Path:
 
 
 def example_tables() -> dict[str, list[dict[str, Any]]]:
-    return {sheet.name: sheet.example_rows() for sheet in schema.SHEETS if sheet is not schema.SETTINGS}
+    """One consistent example: the Reductions example scores each objective of the Objectives example."""
+    objectives = [row["objective"] for row in schema.OBJECTIVES.example_rows()]
+    sheets = {sheet.name: sheet for sheet in schema.SHEETS if sheet is not schema.SETTINGS}
+    sheets["Reductions"] = schema.reductions_sheet(objectives)
+    return {name: sheet.example_rows() for name, sheet in sheets.items()}
+
+
+def _objectives_given(rows_by_sheet: Mapping[str, list[Mapping[str, Any]]]) -> list[str] | None:
+    """The objectives the caller's Objectives rows name (None: none), which give Reductions its columns."""
+    names = [row["objective"] for row in rows_by_sheet.get("Objectives", []) if row.get("objective")]
+    return names or None
 
 
 def write_input_workbook(
@@ -92,6 +102,7 @@ def render_input_workbook(
         if sheet is schema.SETTINGS:
             _write_settings(book, worksheet, rows_by_sheet.get(sheet.name, []))
         else:
+            sheet = _with_objectives(sheet, _objectives_given(rows_by_sheet))
             _write_table(book, worksheet, sheet, rows_by_sheet.get(sheet.name, []))
     if sources is not None:
         _write_sources(book, book.workbook.add_worksheet("Sources"), list(sources))
@@ -101,21 +112,28 @@ def render_input_workbook(
 
 
 def _rows_by_sheet(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Check the caller's keys early: a typo would otherwise silently drop data."""
+    """Check the caller's keys early: a typo would otherwise silently drop data.
+
+    An objective's Reductions column is keyed by its canonical name (``schema.normalise`` of it)."""
     by_key = {normalise(sheet.name): sheet for sheet in schema.SHEETS}
     result = {}
     for name, rows in tables.items():
         sheet = by_key.get(normalise(name))
         if sheet is None:
             raise ValueError(f"unknown sheet {name!r}; expected one of {', '.join(by_key)}")
-        rows = list(rows)
+        result[sheet.name] = list(rows)
+    for name, rows in result.items():
+        sheet = _with_objectives(schema.SHEETS_BY_NAME[name], _objectives_given(result))
         known = sheet.column_names if sheet is not schema.SETTINGS else ("setting", "value", "description")
         for row in rows:
             extra = set(row) - set(known)
             if extra:
                 raise ValueError(f"{sheet.name}: unknown column(s) {sorted(extra)}; expected {list(known)}")
-        result[sheet.name] = rows
     return result
+
+
+def _with_objectives(sheet: Sheet, objectives: list[str] | None) -> Sheet:
+    return schema.reductions_sheet(objectives) if sheet is schema.REDUCTIONS else sheet
 
 
 # --- cells
@@ -262,6 +280,8 @@ def _guide_lines(with_sources: bool) -> list[tuple[str, ...]]:
         kind = "optional sheet" if sheet.optional else "required sheet"
         lines.append((sheet.name, "", "", kind, "", "", sheet.purpose))
         lines.extend(_guide_column(sheet.name, c) for c in sheet.columns)
+        if sheet is schema.REDUCTIONS:
+            lines.append(_guide_column(sheet.name, schema.OBJECTIVE_SCORES))
         if sheet is schema.SETTINGS:
             lines.extend(_guide_column("Settings", s, setting=True) for s in schema.SETTINGS_LIST)
     if with_sources:

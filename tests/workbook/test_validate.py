@@ -118,7 +118,9 @@ def test_template_layout(tmp_path):
     settings = [[c.value for c in row] for row in workbook["Settings"].iter_rows(min_row=2)]
     assert [(row[0], row[1]) for row in settings] == [
         ("Targets", "soft"), ("Horizon (years)", 5), ("Investment budget (£)", None),
-        ("Max payback (years)", None), ("Time limit (s)", 60), ("MIP gap", 0.0001), ("Solver", "highs")]
+        ("Max payback (years)", None), ("Discount rate (%)", 0), ("First-year saving share (%)", 1),
+        ("Borrowing rate (%)", None), ("Borrowing (years)", None), ("Time limit (s)", 60), ("MIP gap", 0.0001),
+        ("Solver", "highs")]
     assert all(row[2] for row in settings)  # a description for every setting
     guide = [c.value for c in workbook["Guide"]["B"]]
     assert "Annual cost (£)" in guide and "Max distance (km)" in guide
