@@ -177,9 +177,12 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
 @click.option("--region", "regions", multiple=True, help="Keep the councils of this region (repeatable).")
 @click.option("--council", "councils", multiple=True, help="Keep this council (repeatable).")
 @click.option("--target-pct", type=click.FloatRange(0, 1), help="Savings target for every council, as a share of net budget.")
+@click.option("--bodies", default="", metavar="police,fire",
+              help="Also bring in the police and crime commissioners and/or fire and rescue authorities of those "
+                   "regions (or serving those councils), located by the councils of their area.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Input workbook to write.")
 @click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
-def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, output, force) -> None:
+def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, bodies, output, force) -> None:
     """Build an input workbook from the official revenue-outturn summary (RSX) CSV."""
     from optimizer.importers.geography import read_geography
     from optimizer.importers.input_tables import build_tables
@@ -189,7 +192,7 @@ def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, ou
     try:
         check_output_path(output, force=force, inputs=[outturn_csv, geography_csv])
         result = build_tables(read_outturn(outturn_csv), read_geography(geography_csv), regions=regions,
-                              councils=councils, target_pct=target_pct)
+                              councils=councils, target_pct=target_pct, bodies=[bodies] if bodies else ())
     except OutputError as error:
         fail(EXIT_INPUT, str(error))
     except (InputError, ValueError) as error:
@@ -202,7 +205,9 @@ def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, ou
         write_input_workbook(result.tables, output, sources=result.sources, force=force)
     except OutputError as error:
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
-    click.echo(f"Input workbook written to {output}: {len(result.tables['Councils'])} councils, "
+    others = sum(row.get("body_type", "council") != "council" for row in result.tables["Councils"])
+    with_bodies = f" (and {others} police and fire bodies)" if others else ""
+    click.echo(f"Input workbook written to {output}: {len(result.tables['Councils']) - others} councils{with_bodies}, "
                f"{len(result.tables['Services'])} services")
 
 

@@ -101,6 +101,53 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
     ServiceLine(698, "Other services", False, False, True, False, FRONT_LINE_CURVE),
 )
 
+# --------------------------------------------------------------------------------------------------
+# Police and fire bodies (--bodies): their lines, curves and which bodies may share them.
+# --------------------------------------------------------------------------------------------------
+
+#: Duplicated overhead of a police force's or fire service's operational line (control rooms, support
+#: departments, middle and senior managers): 3 %, so 1.5 % for two bodies and 2 % for three. Smaller
+#: than a council's front line (5 %) because the evidence is thin and mixed: Derbyshire and
+#: Nottinghamshire fire's shared control room cost £430 k to set up and saves each ~£350 k a year
+#: (~0.7 % of a ~£50 m service, one function alone); HMICFRS found forces spend over £250 m a year on
+#: police-to-police collaboration and too many collaborations fail to deliver (The Hard Yards, 2020).
+EMERGENCY_OVERHEAD = 0.03
+#: Bodies are large: the population-weighted centres of neighbouring force or fire areas lie tens of km
+#: apart (West Midlands to Staffordshire 37 km, West Mercia to Warwickshire 53 km, Hereford & Worcester
+#: to Shropshire 77 km on the imported points), so 100 km; at most three bodies.
+EMERGENCY_MAX_PARTNERS, EMERGENCY_MAX_KM = 3, 100.0
+EMERGENCY_CURVE = sharing_curve(EMERGENCY_OVERHEAD, EMERGENCY_MAX_PARTNERS, EMERGENCY_MAX_KM)
+
+#: Policing (Police Act 1996) and fire and rescue (Fire and Rescue Services Act 2004) are statutory:
+#: they may be shared or made more efficient, never stopped. Not protected: neither is ring-fenced.
+POLICE_LINE = ServiceLine(601, "Police", True, False, True, False, EMERGENCY_CURVE)
+FIRE_LINE = ServiceLine(602, "Fire and rescue", True, False, True, False, EMERGENCY_CURVE)
+#: A police or fire body's own lines: its service and its central services (the council's curve).
+BODY_SERVICE_LINES: dict[int, ServiceLine] = {
+    601: POLICE_LINE, 602: FIRE_LINE, 690: next(line for line in SERVICE_LINES if line.line == 690)}
+
+#: Sharing's body_types per service (None: any body). Police with police, fire with fire (the
+#: Policing and Crime Act 2017 duty to collaborate; the regional fire collaborations); ``council``
+#: too, because a council that is itself the police or fire authority (county fire services, the City
+#: of London Police) has that line, and only such a council has it. Central services: any body (the
+#: same Act's emergency-services collaboration duty; shared back offices such as Northamptonshire's
+#: police and fire enabling services).
+BODY_TYPES: dict[str, tuple[str, ...] | None] = {
+    "Police": ("council", "police"), "Fire and rescue": ("council", "fire"), "Central services": None}
+BODY_KINDS = ("police", "fire")
+
+# --------------------------------------------------------------------------------------------------
+# Money over time, written into every imported workbook's Settings.
+# --------------------------------------------------------------------------------------------------
+
+#: HM Treasury's Green Book social time preference rate for appraisals of up to 30 years (real).
+DISCOUNT_RATE = 0.035
+#: A partnership formed at the start of year 1 realises about half its full annual saving that year:
+#: posts go, systems and contracts merge and the new structure beds in during the year (tri-borough's
+#: 45 % cut in senior posts came over its first year; LGA 2012's case studies repay their set-up over
+#: about two years as savings build up). Assumption: half a year.
+FIRST_YEAR_SAVING_SHARE = 0.5
+
 SOURCE_OUTTURN = (
     "Ministry of Housing, Communities & Local Government, Revenue Outturn (RO) returns, Service "
     "Expenditure Summary (RSX); Crown copyright, Open Government Licence v3.0"
@@ -111,6 +158,10 @@ SOURCE_GEOGRAPHY = (
 SOURCE_NLGN = "New Local Government Network, 'Shared Necessities' (2011)"
 SOURCE_TRIBOROUGH = "Tri-borough (Hammersmith & Fulham, Kensington & Chelsea, Westminster) published results"
 SOURCE_LGA = "Local Government Association, 'Services shared: costs spared?' (2012)"
+SOURCE_GREEN_BOOK = "HM Treasury, The Green Book: appraisal and evaluation in central government (2022), discount rate 3.5 %"
+SOURCE_HARD_YARDS = "HMICFRS, PEEL spotlight report 'The Hard Yards: police-to-police collaboration' (2020)"
+SOURCE_FIRE_CONTROL = ("BBC News, 'Two fire services will share a control room to save money' (Derbyshire and "
+                       "Nottinghamshire, 2019)")
 
 #: Where every default number comes from: rows {"topic", "figure", "source"} for a Sources sheet.
 SOURCES: list[dict[str, str]] = [
@@ -141,10 +192,46 @@ SOURCES: list[dict[str, str]] = [
      "(back office of 15-20 % of spend -> 1.5-3 % of total) and Community Budgets (~2 %)"},
     {"topic": "protected services", "figure": "Education and Adult social care are protected (never reduced) and not shared",
      "source": "Assumption: schools' ring-fenced grant; adult social care treated as ring-fenced"},
-    {"topic": "excluded lines", "figure": "Police (601) and fire and rescue (602) are not council services: left out",
+    {"topic": "excluded lines", "figure": "Police (601) and fire and rescue (602) are not council services: left out "
+     "unless --bodies brings them in (then a police or fire authority's own line is a service)",
      "source": "Assumption"},
+    {"topic": "discount rate", "figure": f"discount_rate = {DISCOUNT_RATE} (real, a year)", "source": SOURCE_GREEN_BOOK},
+    {"topic": "first-year saving", "figure": f"first_year_saving_share = {FIRST_YEAR_SAVING_SHARE}: half the annual "
+     "saving in year 1, full from year 2",
+     "source": f"Assumption: savings build up while posts go and systems merge (tri-borough's senior posts went over its "
+     f"first year; {SOURCE_LGA}: set-up repaid over about two years)"},
     {"topic": "time limit", "figure": f"time_limit_s = {IMPORT_TIME_LIMIT_S} s (the default is 60 s); a run stops as "
      "soon as its plan is proven, so smaller imports finish sooner",
      "source": "Measured: all of England (2023-24, 304 councils, 479,332 candidate partnerships) proven optimal in "
      "100-108 s on two cores (python -m optimizer.bench)"},
+]
+
+#: Sources rows added when --bodies brings in police and fire bodies.
+BODY_SOURCES: list[dict[str, str]] = [
+    {"topic": "police and fire bodies", "figure": "body_type police or fire; a body's own lines only: police (601), "
+     "fire and rescue (602), central services (690), annual_cost = total expenditure (C3) as for councils; "
+     "net_budget = net current expenditure (C7) of line 699, or of its own lines for a body that is one line of a "
+     "larger row (MOPAC and the London Fire Commissioner in the GLA's row, Greater Manchester's fire service in the "
+     "GMCA's); any other line of a body's row is reported and left out",
+     "source": SOURCE_OUTTURN},
+    {"topic": "police and fire bodies", "figure": "PFCCs (Essex, Northamptonshire, North Yorkshire, Staffordshire, "
+     "Cumbria from 2023) are listed as two rows in the outturn, a police body and a fire body, and come in as two "
+     "bodies; councils that are their own fire authority (and the City of London for its police) stay body_type "
+     "council with a Fire and rescue (Police) service",
+     "source": "Reading of the outturn's Class O rows; declared in optimizer/importers/police_fire.py"},
+    {"topic": "body location", "figure": "latitude/longitude of a police or fire body = the mean of the points of "
+     "the upper-tier councils whose area it serves, weighted by their 2020 population; its region = theirs",
+     "source": "Assumption, with the points and populations of the geography file"},
+    {"topic": "police and fire sharing", "figure": f"Police and Fire and rescue: saving_pct = {EMERGENCY_OVERHEAD:.0%} x "
+     f"(1 - 1/partners), 2-{EMERGENCY_MAX_PARTNERS} bodies within {EMERGENCY_MAX_KM:g} km, one_off_pct = "
+     f"{PAYBACK_YEARS:g} x saving_pct; statutory, not protected",
+     "source": f"Calibrated low: {SOURCE_FIRE_CONTROL}: £430 k set-up, ~£350 k a year each from one shared control "
+     f"room; {SOURCE_HARD_YARDS}: over £250 m a year spent on collaboration, too many fail to deliver"},
+    {"topic": "police and fire sharing", "figure": "body_types: Police = council; police, Fire and rescue = council; fire "
+     "(only a council that is itself the police or fire authority has that line), Central services = any body",
+     "source": "Policing and Crime Act 2017, s. 2: duty on police, fire and ambulance to collaborate where it is more "
+     "efficient or effective; Home Office police force collaboration (Police Act 1996, s. 22A)"},
+    {"topic": "police and fire staff", "figure": f"fte = employees cost (C1) / £{COST_PER_FTE:,}, as for councils: "
+     "police officers cost more, so police FTE is overstated (it only matters under a staff cap)",
+     "source": "Assumption"},
 ]

@@ -1,10 +1,12 @@
 """The shipped example workbooks, built from the real 2023-24 outturn in ``data/``.
 
-``python -m optimizer.importers.examples`` writes ``inputs/west_midlands.xlsx`` and ``inputs/tri_borough.xlsx``.
+``python -m optimizer.importers.examples`` writes ``inputs/west_midlands.xlsx`` (with the region's police
+and fire bodies), ``inputs/tri_borough.xlsx`` and ``inputs/priorities.xlsx`` (an Objectives sheet).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from pathlib import Path
 
@@ -72,14 +74,19 @@ def _reduction_rows(services: list[dict], plan) -> list[dict]:
 
 
 def build_west_midlands():
-    """(tables, sources) for the West Midlands' principal councils in the 2023-24 outturn."""
+    """(tables, sources) for the West Midlands' principal councils and its police and fire bodies (2023-24)."""
     outturn, geography = _load()
-    result = build_tables(outturn, geography, regions=["West Midlands"], target_pct=WEST_MIDLANDS_TARGET_PCT)
+    result = build_tables(outturn, geography, regions=["West Midlands"], target_pct=WEST_MIDLANDS_TARGET_PCT,
+                          bodies=("police", "fire"))
     tables = dict(result.tables)
     tables["Reductions"] = _reduction_rows(tables["Services"], WEST_MIDLANDS_REDUCTIONS)
     sources = result.sources + [
         {"topic": "councils", "figure": "principal councils of the West Midlands region; Birmingham, Cannock Chase "
          "and Stafford are left out because their 2023-24 outturn is suppressed ([x])", "source": "import warnings"},
+        {"topic": "police and fire bodies", "figure": "the region's four police forces (West Midlands, West Mercia, "
+         "Staffordshire, Warwickshire) and four fire and rescue authorities (West Midlands, Hereford & Worcester, "
+         "Shropshire, Staffordshire); Warwickshire's fire service is the county council's own line; the same target "
+         "share of net budget as the councils", "source": "import-outturn --bodies police,fire"},
         {"topic": "savings target", "figure": f"{WEST_MIDLANDS_TARGET_PCT:.1%} of net budget for every council",
          "source": "Assumption: middle of the 2-3 % a year councils commonly plan to save; chosen so sharing alone "
          "meets it for districts but not for the county councils"},
@@ -137,18 +144,128 @@ def build_tri_borough():
     return tables, sources
 
 
-def main() -> None:
+# --------------------------------------------------------------------------------------------------
+# Priorities: South Worcestershire's three councils, one that must cut, and what it protects.
+# --------------------------------------------------------------------------------------------------
+
+#: Malvern Hills, Worcester and Wychavon already share services (the South Worcestershire shared services).
+PRIORITIES_COUNCILS = ("Malvern Hills", "Worcester", "Wychavon")
+PRIORITIES_CUTTER = "Worcester"
+#: Objectives and weights: ILLUSTRATIVE, not any council's own. Protecting the vulnerable counts most.
+PRIORITIES_OBJECTIVES: tuple[tuple[str, float, str], ...] = (
+    ("Protecting the vulnerable", 5, "Harm to residents who depend on the council (ILLUSTRATIVE weight)"),
+    ("Prosperity", 2, "Harm to the local economy and town centres (ILLUSTRATIVE weight)"),
+    ("Jobs", 1, "Harm to local employment (ILLUSTRATIVE weight)"),
+)
+#: Worcester's alternative cuts (service, reduction_pct, score per objective in the order above), all
+#: ILLUSTRATIVE. Each alone closes the gap sharing leaves. Unweighted, environmental (4 points) harms
+#: least; weighted, planning (9, against 15 and 20) does: it spares the vulnerable.
+PRIORITIES_REDUCTIONS: tuple[tuple[str, float, tuple[float, ...]], ...] = (
+    ("Cultural and related", 0.10, (2, 2, 1)),
+    ("Environmental and regulatory", 0.05, (4, 0, 0)),
+    ("Planning and development", 0.10, (0, 3, 3)),
+)
+#: The partners' target: 2 % of net budget, which sharing meets.
+PRIORITIES_PARTNER_TARGET_PCT = 0.02
+
+
+def _most_sharing_saves(services: list[dict], sharing: list[dict], council: str) -> float:
+    """The largest annual saving sharing can give ``council``: each service in its best partnership."""
+    best = {}
+    for row in sharing:
+        best[row["service"]] = max(best.get(row["service"], 0.0), row["saving_pct"])
+    return sum(best.get(s["service"], 0.0) * s["annual_cost"]
+               for s in services if s["council"] == council and s["shareable"])
+
+
+def build_priorities():
+    """(tables, sources, objectives) for the priorities example: Reductions carry one score column per objective."""
+    outturn, geography = _load()
+    result = build_tables(outturn, geography, councils=PRIORITIES_COUNCILS)
+    tables = dict(result.tables)
+    cost = {(s["council"], s["service"]): s["annual_cost"] for s in tables["Services"]}
+    names = [name for name, _, _ in PRIORITIES_OBJECTIVES]
+    reductions = []
+    for service, pct, scores in PRIORITIES_REDUCTIONS:
+        annual = cost[(PRIORITIES_CUTTER, service)]
+        reductions.append({"council": PRIORITIES_CUTTER, "service": service, "reduction_pct": pct, "impact": 0,
+                           "one_off_cost": int(round(REDUCTION_ONE_OFF_SHARE * pct * annual, -3)),
+                           **dict(zip(names, scores))})
+    # Worcester's target: all sharing can give, plus half the smallest cut: one cut is needed, any one will do.
+    smallest = min(r["reduction_pct"] * cost[(PRIORITIES_CUTTER, r["service"])] for r in reductions)
+    target = _most_sharing_saves(tables["Services"], tables["Sharing"], PRIORITIES_CUTTER) + smallest / 2
+    tables["Councils"] = [
+        dict(row, savings_target=int(round(target, -3)), savings_target_pct=None) if row["council"] == PRIORITIES_CUTTER
+        else dict(row, savings_target_pct=PRIORITIES_PARTNER_TARGET_PCT) for row in tables["Councils"]]
+    tables["Reductions"] = reductions
+    tables["Objectives"] = [{"objective": n, "weight": w, "description": d} for n, w, d in PRIORITIES_OBJECTIVES]
+    sources = result.sources + [
+        {"topic": "ILLUSTRATIVE objectives", "figure": "Objectives, weights and every score in Reductions are "
+         "ILLUSTRATIVE, made up to show priority-based budgeting; they are no council's own",
+         "source": "Assumption for the example"},
+        {"topic": "savings target", "figure": f"{PRIORITIES_CUTTER}: £{int(round(target, -3)):,}, all sharing can "
+         f"save it plus half its smallest reduction, so one reduction is needed; the others "
+         f"{PRIORITIES_PARTNER_TARGET_PCT:.0%} of net budget",
+         "source": "Assumption for the example: the optimum must choose which cut harms least"},
+        {"topic": "reductions", "figure": f"one-off cost = {REDUCTION_ONE_OFF_SHARE:g} x annual saving; impact column 0, "
+         "so a reduction's impact is the sum of weight x score over the objectives",
+         "source": "Assumption for the example"},
+    ]
+    return tables, sources, names
+
+
+def render_with_objectives(tables, sources, objectives: list[str]) -> bytes:
+    """The input workbook's bytes with one number column per objective in Reductions (SPEC 1).
+
+    The template's writer knows only the schema's columns; this writes the same sheets in the same
+    way, with the Reductions sheet widened by the objectives' columns.
+    """
+    from optimizer.excel.book import Book, print_setup
+    from optimizer.workbook import schema, template
+
+    scores = tuple(schema.Field(name, "number", name, f"Harm to '{name}' (score ≥ 0).", minimum=0.0)
+                   for name in objectives)
+    reductions = dataclasses.replace(schema.REDUCTIONS, columns=schema.REDUCTIONS.columns + scores)
+    book = Book()
+    template._write_guide(book, book.workbook.add_worksheet("Guide"), with_sources=True)
+    for sheet in schema.SHEETS:
+        worksheet = book.workbook.add_worksheet(sheet.name)
+        rows = tables.get(sheet.name, [])
+        if sheet is schema.SETTINGS:
+            template._write_settings(book, worksheet, rows)
+        else:
+            template._write_table(book, worksheet, reductions if sheet is schema.REDUCTIONS else sheet, rows)
+    template._write_sources(book, book.workbook.add_worksheet("Sources"), list(sources))
+    for worksheet in book.workbook.worksheets():
+        print_setup(worksheet, header_rows=None if worksheet.name == "Guide" else 0)
+    return book.finish()
+
+
+def write_examples(out: Path) -> list[Path]:
+    """Write the shipped examples into ``out``, replacing them; returns their paths."""
+    from optimizer.excel.book import Rendered
+    from optimizer.excel.files import save_workbook
     from optimizer.workbook.template import write_input_workbook
 
     # Regenerating the shipped examples is the point of this command, so replace them if the writer
     # protects existing files.
     extra = {"force": True} if "force" in inspect.signature(write_input_workbook).parameters else {}
-    out = ROOT / "inputs"
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
     for name, build in (("west_midlands", build_west_midlands), ("tri_borough", build_tri_borough)):
         tables, sources = build()
         path = out / f"{name}.xlsx"
         write_input_workbook(tables, path, sources=sources, **extra)
+        paths.append(path)
+    tables, sources, objectives = build_priorities()
+    path = out / "priorities.xlsx"
+    save_workbook(Rendered(render_with_objectives(tables, sources, objectives)), path, force=True)
+    paths.append(path)
+    return paths
+
+
+def main() -> None:
+    for path in write_examples(ROOT / "inputs"):
         print(f"wrote {path}")
 
 

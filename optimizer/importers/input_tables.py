@@ -13,15 +13,25 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer.importers.assumptions import (
+    BODY_KINDS,
+    BODY_SOURCES,
+    BODY_TYPES,
     COST_PER_FTE,
+    DISCOUNT_RATE,
+    FIRE_LINE,
+    FIRST_YEAR_SAVING_SHARE,
     IMPORT_TIME_LIMIT_S,
+    POLICE_LINE,
     SERVICE_LINES,
     SOURCE_GEOGRAPHY,
     SOURCE_OUTTURN,
     SOURCES,
+    ServiceLine,
 )
 from optimizer.importers.geography import GEOGRAPHY_FIXES
 from optimizer.importers.outturn import PRINCIPAL_CLASSES, TOTAL_LINE, column
+from optimizer.importers.police_fire import SOURCE_AREAS
+from optimizer.importers.bodies import body_tables, council_authority_lines
 
 # --------------------------------------------------------------------------------------------------
 # Building the input tables
@@ -83,7 +93,8 @@ def _join_warnings(joined: pd.DataFrame, chosen: pd.DataFrame) -> list[str]:
     if len(others):
         kinds = sorted(set(others["detailed_class"].fillna(others["class"])))
         warnings.append(f"{len(others)} other bodies in the outturn ({', '.join(kinds)}) are not in the geography "
-                        f"file: no region or coordinates (only used when named)")
+                        f"file: no region or coordinates (only used when named; --bodies places police and fire bodies by "
+                        "the councils of their area)")
     return warnings
 
 
@@ -177,7 +188,7 @@ def _council_rows(chosen: pd.DataFrame, names: list[str], target_pct) -> tuple[l
                 "savings_target_pct": target_pct,
                 "latitude": None if pd.isna(lat) else round(float(lat), 6),
                 "longitude": None if pd.isna(lon) else round(float(lon), 6),
-                "max_staff_reduction_pct": None, "max_shared_services": None,
+                "max_staff_reduction_pct": None, "max_shared_services": None, "body_type": "council",
             })
             kept.append(True)
             continue
@@ -185,9 +196,11 @@ def _council_rows(chosen: pd.DataFrame, names: list[str], target_pct) -> tuple[l
     return rows, warnings, kept
 
 
-def _service_rows(r: pd.Series, council: str) -> tuple[list[dict], list[str]]:
+def _service_rows(r: pd.Series, council: str, lines: tuple[ServiceLine, ...] = SERVICE_LINES
+                  ) -> tuple[list[dict], list[str]]:
+    """The ``Services`` rows of one outturn row: each of ``lines`` with a positive total expenditure."""
     rows, warnings = [], []
-    for line in SERVICE_LINES:
+    for line in lines:
         cost = _money(r[column("total_expenditure", line.line)])
         staff = _money(r[column("employees", line.line)])
         if cost is None:
@@ -207,27 +220,54 @@ def _service_rows(r: pd.Series, council: str) -> tuple[list[dict], list[str]]:
     return rows, warnings
 
 
-def sharing_rows(services: set[str]) -> list[dict]:
-    """The default ``Sharing`` rows of the service lines named in ``services``."""
-    return [
-        {"service": line.service, "partners": p.partners, "saving_pct": p.saving_pct,
-         "one_off_pct": p.one_off_pct, "staff_reduction_pct": p.staff_reduction_pct,
-         "max_distance_km": p.max_distance_km}
-        for line in SERVICE_LINES if line.service in services for p in line.curve
-    ]
+_ALL_LINES = (*SERVICE_LINES, POLICE_LINE, FIRE_LINE)
+
+
+def sharing_rows(services: set[str], body_types: set[str] | None = None) -> list[dict]:
+    """The default ``Sharing`` rows of the service lines named in ``services``.
+
+    ``body_types``: the types the workbook's bodies have. A service restricted to some types (police,
+    fire and rescue) is restricted to those of them present, since a type no body has is an input error.
+    """
+    rows = []
+    for line in _ALL_LINES:
+        if line.service not in services:
+            continue
+        allowed = BODY_TYPES.get(line.service)
+        if allowed is not None and body_types is not None:
+            allowed = tuple(t for t in allowed if t in body_types)
+        for p in line.curve:
+            rows.append({"service": line.service, "partners": p.partners, "saving_pct": p.saving_pct,
+                         "one_off_pct": p.one_off_pct, "staff_reduction_pct": p.staff_reduction_pct,
+                         "max_distance_km": p.max_distance_km,
+                         "body_types": "; ".join(allowed) if allowed else None})
+    return rows
+
+
+def _bodies(bodies) -> tuple[str, ...]:
+    """``bodies`` ("police", "fire", or "police,fire") as a tuple of kinds; unknown kinds: ValueError."""
+    kinds = [k.strip().lower() for item in (bodies or ()) for k in str(item).split(",") if k.strip()]
+    unknown = sorted(set(kinds) - set(BODY_KINDS))
+    if unknown:
+        raise ValueError(f"unknown --bodies {', '.join(unknown)}: expected {' and/or '.join(BODY_KINDS)}")
+    return tuple(k for k in BODY_KINDS if k in kinds)
 
 
 def build_tables(outturn_df: pd.DataFrame, geography_df: pd.DataFrame, regions=(), councils=(),
-                 target_pct: float | None = None) -> ImportResult:
+                 target_pct: float | None = None, bodies=()) -> ImportResult:
     """The input tables for the councils asked for (see ``_select``), with sources and warnings.
 
     ``regions``: region names of the geography file, any case. ``councils``: names (outturn or
     geography, any case, '&' = 'and'), E-codes or ONS codes; named bodies may be of any class.
-    ``target_pct`` becomes every council's ``savings_target_pct``. Raises ValueError for an unknown
-    region or name, or a target_pct outside 0..1.
+    ``target_pct`` becomes every council's ``savings_target_pct``. ``bodies`` ("police", "fire"):
+    also the police and fire bodies of those regions (or serving the named councils; all of England
+    when neither is given), see ``police_fire_rows.body_tables``, and the police/fire line of a
+    council that is itself the police/fire authority. Raises ValueError for an unknown region, name
+    or body kind, or a target_pct outside 0..1.
     """
     if target_pct is not None and not 0 <= target_pct <= 1:
         raise ValueError(f"target_pct must be a fraction between 0 and 1, not {target_pct}")
+    kinds = _bodies(bodies)
     joined = _join(outturn_df, geography_df)
     chosen, notes = _select(joined, tuple(regions), tuple(councils))
     warnings = _join_warnings(joined, chosen) + notes
@@ -238,20 +278,39 @@ def build_tables(outturn_df: pd.DataFrame, geography_df: pd.DataFrame, regions=(
     service_rows = []
     for (_, r), name, keep in zip(chosen.iterrows(), names, kept):
         if keep:
-            rows, line_warnings = _service_rows(r, name)
+            lines, authority_notes = council_authority_lines(r, name, kinds)
+            rows, line_warnings = _service_rows(r, name, SERVICE_LINES + lines)
             service_rows += rows
-            warnings += line_warnings
+            warnings += authority_notes + line_warnings
     for name, fix in zip(chosen["geo_name"], chosen["geo_fixed"]):
         if isinstance(fix, str):
             warnings.append(f"{name}: geography corrected, {fix}")
 
+    if kinds:
+        body_councils, body_services, body_warnings = body_tables(
+            outturn_df, geography_df, kinds, regions=tuple(regions), chosen=chosen, everywhere=not regions and not councils,
+            target_pct=target_pct,
+            taken={row["council"] for row in council_rows}, service_rows=_service_rows)
+        council_rows += body_councils
+        service_rows += body_services
+        warnings += body_warnings
+
     tables = {
         "Councils": council_rows,
         "Services": service_rows,
-        "Sharing": sharing_rows({row["service"] for row in service_rows}),
-        "Settings": [{"setting": "time_limit_s", "value": IMPORT_TIME_LIMIT_S}],  # the rest at their defaults
+        "Sharing": sharing_rows({row["service"] for row in service_rows},
+                                {row["body_type"] for row in council_rows}),
+        "Settings": [  # the rest at their defaults
+            {"setting": "time_limit_s", "value": IMPORT_TIME_LIMIT_S},
+            {"setting": "discount_rate", "value": DISCOUNT_RATE},
+            {"setting": "first_year_saving_share", "value": FIRST_YEAR_SAVING_SHARE},
+        ],
     }
-    return ImportResult(tables, _sources(outturn_df, chosen), warnings)
+    sources = _sources(outturn_df, chosen)
+    if kinds:
+        sources += [{"topic": "police and fire areas", "figure": f"bodies brought in: {', '.join(kinds)}",
+                     "source": SOURCE_AREAS}] + [dict(row) for row in BODY_SOURCES]
+    return ImportResult(tables, sources, warnings)
 
 
 def _sources(outturn_df: pd.DataFrame, chosen: pd.DataFrame) -> list[dict]:

@@ -276,7 +276,7 @@ def test_west_midlands_example():
     from optimizer.importers.examples import build_west_midlands
 
     tables, sources = build_west_midlands()
-    assert len(tables["Councils"]) == 30
+    assert sum(c["body_type"] == "council" for c in tables["Councils"]) == 30  # and its police and fire bodies
     services = {(s["council"], s["service"]): s for s in tables["Services"]}
     for r in tables["Reductions"]:
         service = services[(r["council"], r["service"])]
