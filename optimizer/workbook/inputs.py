@@ -150,10 +150,10 @@ class Inputs:
     reductions: tuple[Reduction, ...] = ()
     partnerships: tuple[ListedPartnership, ...] = ()
     rules: tuple[Rule, ...] = ()
-    objectives: tuple[Objective, ...] = ()
     settings: Settings = field(default_factory=Settings)
     source_name: str = ""
     source_sha256: str = ""
+    objectives: tuple[Objective, ...] = ()  # last: older code builds Inputs by position
 
     @cached_property
     def council(self) -> dict[str, Council]:
