@@ -541,7 +541,8 @@ def cash_flow_sheet(book: Book, plan: Plan, cash: CashFlowGrids, councils: Grid)
     last = plan.money.years[-1]
     tables = [
         (cash.figures, "Figures the rows use", cash_figure_rows(plan, cash), "CashFlowFigures"),
-        (cash.years, "Year by year", cash_year_rows(plan, cash), "CashFlow"),
+        (cash.years, "Year by year" if plan.has_plan else "Year by year: no plan, so no cash flow",
+         cash_year_rows(plan, cash), "CashFlow"),
         (cash.councils, "Each council's net benefit (its saving and one-off cost, the same F and G)",
          cash_council_rows(plan, cash, councils), "CashFlowByCouncil"),
     ]
@@ -551,8 +552,6 @@ def cash_flow_sheet(book: Book, plan: Plan, cash: CashFlowGrids, councils: Grid)
     for grid, title, rows, name in tables:
         put(book, sheet, grid.top - 1, 0, title, bold=True, font_size=12)
         write_table(book, sheet, grid.top, grid.columns, rows, name=name, widths=widths)
-    if not plan.has_plan:
-        put(book, sheet, cash.years.top + 1, 0, "No plan, so no cash flow.", **NOTE)
     set_widths(sheet, widths)
     merged_notes(book, sheet, 1, [note.format(last=last) for note in CASH_FLOW_NOTES], widths)
     print_setup(sheet, header_rows=None)
