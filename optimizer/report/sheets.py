@@ -426,7 +426,7 @@ CASH_FLOW_NOTES = (
     "(or a saving rate there) and every figure here recalculates. The rows run to year {last}: a longer horizon or "
     "borrowing term needs a new run for its later years.",
 )
-FIGURE_COLUMNS = (Column("figure", width=26), Column("value", "money", width=16), Column("meaning", wrap=True))
+FIGURE_COLUMNS = (Column("figure", width=22), Column("value", "money", width=16))  # meanings beside, merged
 CASH_COLUMNS = (
     Column("year", "int"), Column("one_off_cost", "money"), Column("repayment", "money"), Column("saving", "money"),
     Column("net", "money"), Column("cumulative_net", "money"), Column("discount_factor", "factor"),
@@ -487,6 +487,13 @@ def cash_figure_rows(plan: Plan, cash: CashFlowGrids) -> list[list[Any]]:
     return rows if plan.has_plan else [[name, None, meaning] for name, _, meaning in rows]
 
 
+def figure_meanings(book: Book, sheet, cash: CashFlowGrids, rows: list[list[Any]]) -> None:
+    """Each figure's meaning beside it, across the columns the year table fills: not a wide column of its own."""
+    look = book.format(**NOTE, valign="top")
+    for i, row in enumerate(rows):
+        sheet.merge_range(cash.figures.row(i), 2, cash.figures.row(i), len(CASH_COLUMNS) - 1, row[2], look)
+
+
 def cash_year_rows(plan: Plan, cash: CashFlowGrids) -> list[list[Any]]:
     if not plan.has_plan:
         return []
@@ -539,19 +546,19 @@ def cash_flow_sheet(book: Book, plan: Plan, cash: CashFlowGrids, councils: Grid)
     sheet = book.workbook.add_worksheet(CASH_FLOW)
     put(book, sheet, 0, 0, "The plan's money year by year, and what it is worth today", **TITLE)
     last = plan.money.years[-1]
+    figures = cash_figure_rows(plan, cash)
     tables = [
-        (cash.figures, "Figures the rows use", cash_figure_rows(plan, cash), "CashFlowFigures"),
+        (cash.figures, "Figures the rows use", [row[:2] for row in figures], "CashFlowFigures"),
         (cash.years, "Year by year" if plan.has_plan else "Year by year: no plan, so no cash flow",
          cash_year_rows(plan, cash), "CashFlow"),
         (cash.councils, "Each council's net benefit (its saving and one-off cost, the same F and G)",
          cash_council_rows(plan, cash, councils), "CashFlowByCouncil"),
     ]
     widths = shared_widths([(grid.columns, rows) for grid, _, rows, _ in tables])
-    widths[0] = max(widths[0], 22)
-    widths[2] = max(widths[2], 14)
     for grid, title, rows, name in tables:
         put(book, sheet, grid.top - 1, 0, title, bold=True, font_size=12)
         write_table(book, sheet, grid.top, grid.columns, rows, name=name, widths=widths)
+    figure_meanings(book, sheet, cash, figures)
     set_widths(sheet, widths)
     merged_notes(book, sheet, 1, [note.format(last=last) for note in CASH_FLOW_NOTES], widths)
     print_setup(sheet, header_rows=None)
