@@ -40,8 +40,15 @@ class ReductionLine:
     reduction_pct: float
     annual_saving: float
     one_off_cost: float
-    impact: float
+    impact: float  # the SPEC's: the impact column plus each objective's weight x score
     staff_reduction_fte: float
+    scores: tuple[float, ...] = ()  # harm to each of Inputs.objectives, in their order
+    column_impact: float | None = None  # the impact column alone; None: the same as impact
+
+    @property
+    def own_impact(self) -> float:
+        """The reduction's own impact, before the objectives' weighted scores are added."""
+        return self.impact if self.column_impact is None else self.column_impact
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ def _reduction_line(inputs: Inputs, option) -> ReductionLine:
         option.one_off_cost,
         option.impact,
         option.reduction_pct * row.fte,
+        tuple(option.scores),
+        option.column_impact,
     )
 
 

@@ -39,6 +39,7 @@ NUMBER_FORMATS = {
     "impact": "0.00",
     "int": "0",
     "seconds": "0.00",
+    "factor": "0.0000",  # a discount factor or a share of £1: four places show 3.5 % discounting
 }
 HEADER = {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True, "valign": "top"}
 TITLE = {"bold": True, "font_size": 14}

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import platform
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from optimizer import __version__
 from optimizer.excel.book import (
@@ -50,8 +51,10 @@ ASSUMPTION_NOTES = (
     "Listed partnerships: the input's Partnerships sheet. Where a group gives its own annual saving, one-off "
     "cost or staff reduction, Membership shares that figure among its members in proportion to annual cost "
     "(equally if they all cost nothing) instead of using the curve; a blank figure takes the curve's.",
-    "Settings used, after any command-line override: horizon_years turns annual savings into the Summary's "
-    "net_benefit; the caps and limits shaped the choice and are shown for the record.",
+    "Settings used, after any command-line override: horizon_years, discount_rate, first_year_saving_share, "
+    "borrowing_rate and borrowing_years turn annual savings and one-off costs into the Cash flow sheet and the "
+    "Summary's net_benefit (edit them and both follow); the caps and limits shaped the choice and are shown for "
+    "the record.",
 )
 SETTINGS_COLUMNS = (Column("setting"), Column("value", left=True), Column("meaning", wrap=True))
 # Cells a reviewer may change to see the plan recompute: shaded as inputs.
@@ -67,7 +70,10 @@ LISTED_COLUMNS = (
     Column("in_plan"),
 )
 SETTING_KINDS = {"horizon_years": "years", "investment_budget": "money", "max_payback_years": "years",
-                 "time_limit_s": "seconds", "mip_gap": "gap"}
+                 "discount_rate": "rate", "first_year_saving_share": "pct", "borrowing_rate": "rate",
+                 "borrowing_years": "int", "time_limit_s": "seconds", "mip_gap": "gap"}
+# Settings with a workbook-wide name: the Summary and the Cash flow sheet's formulas read them.
+NAMED_SETTINGS = ("horizon_years", "discount_rate", "first_year_saving_share", "borrowing_rate", "borrowing_years")
 DIAGNOSIS_COLUMNS = (
     Column("subject", width=30, wrap=True), Column("finding", width=80, wrap=True), Column("target", "money"),
     Column("most_achievable", "money"), Column("shortfall", "money"),
@@ -142,8 +148,9 @@ def assumptions_sheet(book: Book, plan: Plan, settings: Grid, curve: Grid, liste
         columns = [replace(c, editable=c.name in EDITABLE_COLUMNS) for c in grid.columns]
         write_table(book, sheet, grid.top, columns, rows, name=title.title().replace(" ", ""), widths=widths)
     set_widths(sheet, widths)
-    horizon = next(i for i, s in enumerate(schema.SETTINGS_LIST) if s.name == "horizon_years")
-    book.workbook.define_name("horizon_years", f"={settings.at('value', horizon)}")  # Summary's net_benefit uses it
+    for index, setting in enumerate(schema.SETTINGS_LIST):
+        if setting.name in NAMED_SETTINGS:  # the Cash flow sheet's formulas read them by name
+            book.workbook.define_name(setting.name, f"={settings.at('value', index)}")
     merged_notes(book, sheet, 1, ASSUMPTION_NOTES, widths)
     print_setup(sheet, header_rows=None)
 
@@ -398,3 +405,257 @@ def summary_extras(plan: Plan) -> list[tuple[str, Any]]:
         ("input_file", plan.inputs.source_name),
     ]
     return rows + [("note", note) for note in plan.notes]
+
+
+# --------------------------------------------------------------------------------------------------
+# Cash flow: the plan's money year by year, discounted, adding up to the Summary's net_benefit
+# --------------------------------------------------------------------------------------------------
+
+CASH_FLOW, PRIORITIES, COUNCIL_PARTNERS = "Cash flow", "Priorities", "Council partners"
+CASH_FLOW_NOTES = (
+    "Year 0 is the start of the plan; year t is t years later. one_off_cost is paid in year 0 unless it is "
+    "borrowed; with borrowing_rate and borrowing_years set on Assumptions it is repaid instead in equal yearly "
+    "instalments (repayment) in years 1 to borrowing_years: each £1 borrowed costs b/(1-(1+b)^-n) a year, or 1/n "
+    "interest-free.",
+    "saving is the plan's full annual saving times saving_share: year 1 at first_year_saving_share (set-up takes "
+    "time), full from year 2, the part of a year a fractional horizon covers, and none after the horizon.",
+    "discount_factor = 1/(1+discount_rate)^year: what £1 in that year is worth today. HM Treasury's Green Book "
+    "discounts public spending at a real 3.5% a year; a rate of 0 counts every year alike. present_value = net x "
+    "discount_factor, and the present values add up to the Summary's net_benefit.",
+    "Edit horizon_years, discount_rate, first_year_saving_share, borrowing_rate or borrowing_years on Assumptions "
+    "(or a saving rate there) and every figure here recalculates. The rows run to year {last}: a longer horizon or "
+    "borrowing term needs a new run for its later years.",
+)
+FIGURE_COLUMNS = (Column("figure", width=22), Column("value", "money", width=16))  # meanings beside, merged
+CASH_COLUMNS = (
+    Column("year", "int"), Column("one_off_cost", "money"), Column("repayment", "money"), Column("saving", "money"),
+    Column("net", "money"), Column("cumulative_net", "money"), Column("discount_factor", "factor"),
+    Column("present_value", "money"), Column("saving_share", "factor"), Column("cost_share", "factor"),
+)
+BY_COUNCIL_COLUMNS = (
+    Column("council"), Column("annual_saving", "money"), Column("one_off_cost", "money"),
+    Column("present_value_of_savings", "money"), Column("present_value_of_costs", "money"),
+    Column("net_benefit", "money"),
+)
+
+
+@dataclass(frozen=True)
+class CashFlowGrids:
+    figures: Grid  # the totals, the instalment and the two factors the rows use
+    years: Grid  # one row per year: the SPEC's columns, then the shares of £1 behind them
+    councils: Grid  # each council's net benefit, from the same factors
+
+    def figure(self, name: str) -> str:
+        return self.figures.at("value", CASH_FIGURES.index(name))
+
+
+CASH_FIGURES = ("total_annual_saving", "total_one_off_cost", "borrowed", "instalment", "saving_factor",
+                "one_off_factor", "net_benefit")
+
+
+def cash_flow_grids(plan: Plan) -> CashFlowGrids:
+    figures = Grid(CASH_FLOW, FIGURE_COLUMNS, len(CASH_FLOW_NOTES) + 3, len(CASH_FIGURES))
+    years = Grid(CASH_FLOW, CASH_COLUMNS, figures.end + 2, len(plan.money.years) if plan.has_plan else 0)
+    councils = Grid(CASH_FLOW, BY_COUNCIL_COLUMNS, max(years.end, years.top + 2) + 2,
+                    len(plan.councils) if plan.has_plan else 0)
+    return CashFlowGrids(figures, years, councils)
+
+
+def cash_figure_rows(plan: Plan, cash: CashFlowGrids) -> list[list[Any]]:
+    money, y = plan.money, cash.years
+    borrowed = 'AND(ISNUMBER(borrowing_rate),ISNUMBER(borrowing_years))'
+    instalment = ('IF({b}="yes",IF(borrowing_rate=0,1/borrowing_years,'
+                  'borrowing_rate/(1-(1+borrowing_rate)^(-borrowing_years))),0)').format(b=cash.figure("borrowed"))
+    rows = [
+        ["total_annual_saving", Formula("total_annual_saving", plan.total_annual_saving),
+         "The plan's full annual saving (Summary)."],
+        ["total_one_off_cost", Formula("total_one_off_cost", plan.total_one_off_cost),
+         "The plan's one-off costs, undiscounted (Summary)."],
+        ["borrowed", Formula(f'IF({borrowed},"yes","no")', "yes" if money.borrowed else "no"),
+         "yes when Assumptions gives both a borrowing_rate and borrowing_years."],
+        ["instalment", Typed(Formula(instalment, money.instalment if money.borrowed else 0.0), "factor"),
+         "Each year's repayment of £1 borrowed, in years 1 to borrowing_years."],
+        ["saving_factor", Typed(Formula(f"SUMPRODUCT({y.span('saving_share')},{y.span('discount_factor')})",
+                                        money.saving_factor), "factor"),
+         "F: what £1 a year of annual saving is worth today over the horizon."],
+        ["one_off_factor", Typed(Formula(f"SUMPRODUCT({y.span('cost_share')},{y.span('discount_factor')})",
+                                         money.one_off_factor), "factor"),
+         "G: what £1 of one-off cost costs today (1 when paid at the start)."],
+        ["net_benefit", Formula(f"SUM({y.span('present_value')})", plan.net_benefit),
+         "The present values added up: F x annual saving - G x one-off cost (Summary's net_benefit)."],
+    ]
+    return rows if plan.has_plan else [[name, None, meaning] for name, _, meaning in rows]
+
+
+def figure_meanings(book: Book, sheet, cash: CashFlowGrids, rows: list[list[Any]]) -> None:
+    """Each figure's meaning beside it, across the columns the year table fills: not a wide column of its own."""
+    look = book.format(**NOTE, valign="top")
+    for i, row in enumerate(rows):
+        sheet.merge_range(cash.figures.row(i), 2, cash.figures.row(i), len(CASH_COLUMNS) - 1, row[2], look)
+
+
+def cash_year_rows(plan: Plan, cash: CashFlowGrids) -> list[list[Any]]:
+    if not plan.has_plan:
+        return []
+    money, y = plan.money, cash.years
+    saving, one_off, borrowed = (cash.figure(n) for n in ("total_annual_saving", "total_one_off_cost", "borrowed"))
+    rows, cumulative = [], []
+    for i, flow in enumerate(plan.cash_flow()):
+        year = y.here("year", i)
+        cumulative.append(flow.net)
+        share = Formula(f"IF({year}<1,0,MIN(1,MAX(0,horizon_years-({year}-1)))*IF({year}=1,first_year_saving_share,1))",
+                        money.saving_share(flow.year))
+        cost_share = Formula(f'IF({borrowed}="yes",IF(AND({year}>=1,{year}<=borrowing_years),{cash.figure("instalment")},'
+                             f'0),IF({year}=0,1,0))', money.repayment_share(flow.year))
+        first_net = xl_rowcol_to_cell(y.row(0), y.col("net"), row_abs=True)
+        rows.append([
+            flow.year,
+            Formula(f'IF({borrowed}="yes",0,{one_off}*{y.here("cost_share", i)})', flow.one_off_cost),
+            Formula(f'IF({borrowed}="yes",{one_off}*{y.here("cost_share", i)},0)', flow.repayment),
+            Formula(f"{saving}*{y.here('saving_share', i)}", flow.saving),
+            Formula(f"{y.here('saving', i)}-{y.here('one_off_cost', i)}-{y.here('repayment', i)}", flow.net),
+            Formula(f"SUM({first_net}:{y.here('net', i)})", math.fsum(cumulative)),
+            Formula(f"1/(1+discount_rate)^{year}", flow.discount_factor),
+            Formula(f"{y.here('net', i)}*{y.here('discount_factor', i)}", flow.present_value),
+            share, cost_share,
+        ])
+    return rows
+
+
+def cash_council_rows(plan: Plan, cash: CashFlowGrids, councils: Grid) -> list[list[Any]]:
+    if not plan.has_plan:
+        return []
+    money, g = plan.money, cash.councils
+    rows = []
+    for i, line in enumerate(plan.councils):
+        saving_pv = money.saving_factor * line.total_saving
+        cost_pv = money.one_off_factor * line.one_off_cost
+        rows.append([
+            line.council,
+            Formula(councils.at("total_saving", i), line.total_saving),
+            Formula(councils.at("one_off_cost", i), line.one_off_cost),
+            Formula(f"{g.here('annual_saving', i)}*{cash.figure('saving_factor')}", saving_pv),
+            Formula(f"{g.here('one_off_cost', i)}*{cash.figure('one_off_factor')}", cost_pv),
+            Formula(f"{g.here('present_value_of_savings', i)}-{g.here('present_value_of_costs', i)}",
+                    money.net_benefit(line.total_saving, line.one_off_cost)),
+        ])
+    return rows
+
+
+def cash_flow_sheet(book: Book, plan: Plan, cash: CashFlowGrids, councils: Grid) -> None:
+    sheet = book.workbook.add_worksheet(CASH_FLOW)
+    put(book, sheet, 0, 0, "The plan's money year by year, and what it is worth today", **TITLE)
+    last = plan.money.years[-1]
+    figures = cash_figure_rows(plan, cash)
+    tables = [
+        (cash.figures, "Figures the rows use", [row[:2] for row in figures], "CashFlowFigures"),
+        (cash.years, "Year by year" if plan.has_plan else "Year by year: no plan, so no cash flow",
+         cash_year_rows(plan, cash), "CashFlow"),
+        (cash.councils, "Each council's net benefit (its saving and one-off cost, the same F and G)",
+         cash_council_rows(plan, cash, councils), "CashFlowByCouncil"),
+    ]
+    widths = shared_widths([(grid.columns, rows) for grid, _, rows, _ in tables])
+    for grid, title, rows, name in tables:
+        put(book, sheet, grid.top - 1, 0, title, bold=True, font_size=12)
+        write_table(book, sheet, grid.top, grid.columns, rows, name=name, widths=widths)
+    figure_meanings(book, sheet, cash, figures)
+    set_widths(sheet, widths)
+    merged_notes(book, sheet, 1, [note.format(last=last) for note in CASH_FLOW_NOTES], widths)
+    print_setup(sheet, header_rows=None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Priorities: the chosen reductions' harm to each objective, adding up to total_impact
+# --------------------------------------------------------------------------------------------------
+
+PRIORITY_COLUMNS = (Column("objective", width=34, wrap=True), Column("weight", "impact", editable=True),
+                    Column("score", "impact"), Column("weighted_impact", "impact"),
+                    Column("description", width=50, wrap=True))
+PRIORITY_NOTES = (
+    "Each chosen reduction scores its harm to every objective (Reductions' score columns); score is the chosen "
+    "reductions' total on that objective and weighted_impact = weight x score. With the reductions' own impact "
+    "(their impact column) the weighted impacts add up to the Summary's total_impact.",
+    "Edit a weight (yellow) and every reduction's impact and the totals recalculate; the choice of reductions is "
+    "not made again: for that, change the input workbook and run consolidate again.",
+)
+OWN_IMPACT = "own impact (the Reductions impact column)"
+
+
+def priority_grid(plan: Plan) -> Grid | None:
+    if not plan.inputs.objectives:
+        return None
+    return Grid(PRIORITIES, PRIORITY_COLUMNS, len(PRIORITY_NOTES) + 2, len(plan.inputs.objectives) + 1)
+
+
+def priority_rows(plan: Plan, grid: Grid, reductions: Grid, score_columns: list[str]) -> list[list[Any]]:
+    rows = []
+    for k, objective in enumerate(plan.inputs.objectives):
+        score = math.fsum(r.scores[k] for r in plan.reductions if k < len(r.scores))
+        rows.append([objective.name, objective.weight, Formula(f"SUM({reductions.span(score_columns[k])})", score),
+                     Formula(f"{grid.here('weight', k)}*{grid.here('score', k)}", objective.weight * score),
+                     objective.description])
+    own = math.fsum(r.own_impact for r in plan.reductions)
+    rows.append([OWN_IMPACT, None, None, Formula(f"SUM({reductions.span('own_impact')})", own),
+                 "The impact each chosen reduction carries before the objectives' weighted scores."])
+    return rows
+
+
+def priorities_sheet(book: Book, plan: Plan, grid: Grid, reductions: Grid, score_columns: list[str]) -> None:
+    sheet = book.workbook.add_worksheet(PRIORITIES)
+    put(book, sheet, 0, 0, "Priorities: what the chosen reductions cost each objective", **TITLE)
+    rows = priority_rows(plan, grid, reductions, score_columns)
+    widths = write_table(book, sheet, grid.top, grid.columns, rows, name="Priorities")
+    total = grid.end
+    put(book, sheet, total, 0, "total (= Summary total_impact)", bold=True)
+    put(book, sheet, total, grid.col("weighted_impact"),
+        Formula(f"SUM({grid.span('weighted_impact')})", plan.total_impact), "impact", bold=True, top=1)
+    set_widths(sheet, widths)
+    merged_notes(book, sheet, 1, PRIORITY_NOTES, widths)
+    print_setup(sheet, header_rows=None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Council partners: who each council shares with, and what
+# --------------------------------------------------------------------------------------------------
+
+PARTNER_COLUMNS = (Column("council"), Column("partner"), Column("services", width=60, wrap=True),
+                   Column("count", "int"), Column("council_partners", "int"), Column("council_shared_services", "int"))
+
+
+def partner_pairs(plan: Plan) -> list[tuple[str, str, list[str]]]:
+    """(council, partner, services they share), councils in input order, closest partners first."""
+    shared: dict[str, dict[str, list[str]]] = {c.name: {} for c in plan.inputs.councils}
+    for p in plan.partnerships:
+        for council in p.councils:
+            for partner in p.councils:
+                if partner != council:
+                    shared.setdefault(council, {}).setdefault(partner, []).append(p.service)
+    return [(council, partner, sorted(set(services)))
+            for council, partners in shared.items()
+            for partner, services in sorted(partners.items(), key=lambda kv: (-len(set(kv[1])), kv[0]))]
+
+
+def partner_rows(plan: Plan, grid: Grid) -> list[list[Any]]:
+    pairs = partner_pairs(plan)
+    shared_services = {}
+    for p in plan.partnerships:
+        for council in p.councils:
+            shared_services.setdefault(council, set()).add(p.service)
+    rows = []
+    for i, (council, partner, services) in enumerate(pairs):
+        name = grid.here("council", i)
+        rows.append([
+            council, partner, "; ".join(services), len(services),
+            Formula(f"SUMPRODUCT(EXACT({grid.span('council')},{name})*1)",
+                    sum(1 for c, _, _ in pairs if c == council)),
+            len(shared_services.get(council, ())),
+        ])
+    return rows
+
+
+def council_partners_sheet(book: Book, plan: Plan) -> None:
+    rows = partner_rows(plan, Grid(COUNCIL_PARTNERS, PARTNER_COLUMNS, 0, len(partner_pairs(plan))))
+    sheet = book.workbook.add_worksheet(COUNCIL_PARTNERS)
+    set_widths(sheet, write_table(book, sheet, 0, PARTNER_COLUMNS, rows, name="CouncilPartners"))
+    sheet.freeze_panes(1, 1)
+    print_setup(sheet)

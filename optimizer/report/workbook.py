@@ -1,8 +1,9 @@
 """The plan workbook of SPEC.md section 3, built so a reviewer can audit it in Excel.
 
 Sheets, in order: Summary, Partnerships, Reductions, Councils (the spec's, its columns first and a few
-more on the right), Membership, Assumptions, Why infeasible (when the run has a diagnosis), Charts (when
-there is a plan) and Run info.
+more on the right), Membership, Cash flow (the spec's: money year by year, its present values adding up
+to net_benefit), Priorities (with objectives), Council partners, Assumptions, Why infeasible (when the run
+has a diagnosis), Charts (when there is a plan) and Run info.
 
 Every total is a live formula. Membership has one row per council per chosen partnership; its saving,
 one-off and staff figures are the member's annual cost (or FTE) times a rate taken by reference from
@@ -181,15 +182,42 @@ class Layout:
     settings: Grid
     curve: Grid
     listed: Grid
+    cash: context.CashFlowGrids
+    priorities: Grid | None  # only with objectives
+    score_columns: tuple[str, ...]  # the Reductions sheet's column for each objective, in their order
+
+
+def score_columns(plan: Plan) -> tuple[str, ...]:
+    """A Reductions column per objective, named after it; unique ignoring case, as a Table needs."""
+    used = {c.name.casefold() for c in REDUCTION_COLUMNS} | {"own_impact"}
+    names = []
+    for objective in plan.inputs.objectives:
+        name, count = f"score: {objective.name}", 1
+        while name.casefold() in used:
+            count += 1
+            name = f"score: {objective.name} ({count})"
+        used.add(name.casefold())
+        names.append(name)
+    return tuple(names)
+
+
+def reduction_columns(scores: tuple[str, ...]) -> tuple[Column, ...]:
+    if not scores:
+        return REDUCTION_COLUMNS
+    return REDUCTION_COLUMNS + (Column("own_impact", "impact"),) + tuple(Column(n, "impact") for n in scores)
 
 
 def make_layout(plan: Plan, members: list[MemberRow]) -> Layout:
+    scores = score_columns(plan)
     return Layout(
         Grid(PARTNERSHIPS, PARTNERSHIP_COLUMNS, 0, len(plan.partnerships)),
-        Grid(REDUCTIONS, REDUCTION_COLUMNS, 0, len(plan.reductions)),
+        Grid(REDUCTIONS, reduction_columns(scores), 0, len(plan.reductions)),
         Grid(COUNCILS, COUNCIL_COLUMNS, 0, len(plan.councils)),
         Grid(MEMBERSHIP, MEMBERSHIP_COLUMNS, 0, len(members)),
         *context.assumption_grids(plan.inputs),
+        context.cash_flow_grids(plan),
+        context.priority_grid(plan),
+        scores,
     )
 
 
@@ -260,10 +288,19 @@ def reduction_row(plan: Plan, at: Layout, i: int, line) -> list[Any]:
     r = at.reductions
     service = plan.inputs.service_row[(line.council, line.service)]
     pct = r.here("reduction_pct", i)
+    impact: Any = line.impact
+    scores = []
+    if at.priorities is not None:  # impact = own impact + each objective's weight (on Priorities) x score
+        p = at.priorities
+        weighted = "".join(f"+{p.at('weight', k)}*{r.here(name, i)}" for k, name in enumerate(at.score_columns))
+        impact = Formula(f"{r.here('own_impact', i)}{weighted}", line.impact)
+        scores = [line.own_impact] + [line.scores[k] if k < len(line.scores) else 0.0
+                                      for k in range(len(at.score_columns))]
     return [
         line.council, line.service, line.reduction_pct,
-        Formula(f"{r.here('annual_cost', i)}*{pct}", line.annual_saving), line.one_off_cost, line.impact,
+        Formula(f"{r.here('annual_cost', i)}*{pct}", line.annual_saving), line.one_off_cost, impact,
         service.annual_cost, service.fte, Formula(f"{r.here('fte', i)}*{pct}", line.staff_reduction_fte),
+        *scores,
     ]
 
 
@@ -339,7 +376,8 @@ def summary_formulas(at: Layout) -> dict[str, str]:
     return {
         "total_annual_saving": f"SUM({c.span('total_saving')})",
         "total_one_off_cost": f"SUM({c.span('one_off_cost')})",
-        "net_benefit": "horizon_years*total_annual_saving-total_one_off_cost",
+        # the Cash flow sheet's present values, year by year, added up (SPEC section 3)
+        "net_benefit": f"SUM({at.cash.years.span('present_value')})",
         "total_shortfall": f"SUM({c.span('shortfall')})",
         "total_impact": f"SUM({r.span('impact')})",
         "councils_meeting_target": f'COUNTIF({c.span("target_met")},"yes")',
@@ -390,6 +428,10 @@ def render_plan(plan: Plan) -> bytes:
     reductions_sheet(book, plan, at)
     councils_sheet(book, plan, at)
     membership_sheet(book, plan, at, members)
+    context.cash_flow_sheet(book, plan, at.cash, at.councils)
+    if at.priorities is not None:
+        context.priorities_sheet(book, plan, at.priorities, at.reductions, list(at.score_columns))
+    context.council_partners_sheet(book, plan)
     context.assumptions_sheet(book, plan, at.settings, at.curve, at.listed, members)
     if plan.diagnosis:
         context.diagnosis_sheet(book, plan)
