@@ -158,7 +158,7 @@ def test_settings_carry_the_green_book_rate(tmp_path, outturns, geography):
     path = write_input_workbook(result.tables, tmp_path / "w.xlsx", sources=result.sources)
     values = {row[0]: row[1] for row in openpyxl.load_workbook(path)["Settings"].iter_rows(min_row=2, values_only=True)}
     assert values["Discount rate (%)"] == DISCOUNT_RATE == 0.035
-    assert values["First-year saving (%)"] == FIRST_YEAR_SAVING_SHARE
+    assert values["First-year saving share (%)"] == FIRST_YEAR_SAVING_SHARE
     topics = {row[0]: row[2] for row in openpyxl.load_workbook(path)["Sources"].iter_rows(min_row=2, values_only=True)}
     assert "Green Book" in topics["discount rate"] and topics["first-year saving"]
 

@@ -19,6 +19,8 @@ from optimizer.model.families import (
     COVERAGE,
     INVESTMENT_BUDGET,
     ROW_FAMILIES,
+    PARTNER_CAP,
+    PARTNER_LINK,
     SHARED_SERVICE_CAP,
     STAFF_CAP,
     TARGET,
@@ -151,4 +153,5 @@ def test_the_model_families_are_the_defines(tmp_path):
         inputs = load_workbook_inputs(tmp_path / "instance.xlsx").inputs
         model = build_model(inputs, enumerate_candidates(inputs))
         seen |= set(model.matrix.row_families())
-    assert seen == {COVERAGE, STAFF_CAP, SHARED_SERVICE_CAP, INVESTMENT_BUDGET, COUNT_CUT, TARGET}
+    assert seen == {COVERAGE, STAFF_CAP, SHARED_SERVICE_CAP, INVESTMENT_BUDGET, PARTNER_LINK, PARTNER_CAP, COUNT_CUT,
+                    TARGET}

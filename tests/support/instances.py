@@ -37,7 +37,7 @@ REQUIRED = {
     "Councils": {"council", "net_budget"},
     "Services": {"council", "service", "annual_cost"},
     "Sharing": {"service", "partners", "saving_pct"},
-    "Reductions": {"council", "service", "reduction_pct"},  # impact too, without an Objectives sheet
+    "Reductions": {"council", "service", "reduction_pct", "impact"},  # impact's cells may be blank beside Objectives
     "Objectives": {"objective", "weight"},
     "Partnerships": {"partnership", "service", "councils", "status"},
     "Rules": {"rule", "council_a", "council_b"},
@@ -79,6 +79,8 @@ def dense_instance(rng: random.Random) -> dict[str, list[dict]]:
         sheets.pop("Rules", None)
         for row in sheets["Sharing"]:
             row["max_distance_km"] = None
+        for row in sheets["Councils"]:  # a cap that can bind keeps its council out of pools
+            row["max_partners"] = None
         if plan_space_size(sheets) <= MAX_PLAN_SPACE:
             return sheets
 
@@ -474,7 +476,8 @@ def validate_instance(sheets: dict) -> list[str]:
     problems = []
     for name, rows in sheets.items():
         for i, r in enumerate(rows):
-            problems += [f"{name} row {i}: {k} blank" for k in REQUIRED.get(name, ()) if r.get(k) is None]
+            problems += [f"{name} row {i}: {k} blank" for k in REQUIRED.get(name, ()) if r.get(k) is None
+                         and not ((name, k) == ("Reductions", "impact") and _rows(sheets, "Objectives"))]
     if problems:
         return problems
     problems += _check_councils(sheets) + _check_services(sheets) + _check_sharing(sheets)
