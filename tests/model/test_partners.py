@@ -95,3 +95,16 @@ def test_body_types_leave_other_bodies_out_of_the_curve():
     assert all(len(g.members) in (2, 3) for g in candidates.partnerships)
     uncapped = replace(neighbours({}, bodies=bodies))
     assert {c for g in enumerate_candidates(uncapped).partnerships for c in g.members} == set(NAMES)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_hard_targets_only_a_capped_council_breaks_are_infeasible(solver):
+    """Only groups of three form, Ashby may have one partner, and every target needs sharing: no
+    plan exists. Its LP does (half a group), and CBC without preprocessing crashed on it."""
+    inputs = neighbours({"Ashby": 1}, sizes=(3,))
+    inputs = replace(inputs, councils=inputs.councils[:3], services=inputs.services[:6])
+    inputs = replace(inputs, councils=tuple(replace(c, target=0.01 * c.net_budget * 0.2) for c in inputs.councils))
+    inputs = inputs.with_settings(inputs.settings.override(solver=solver, targets="hard", mip_gap=0.0))
+    assert optimise(inputs).status == "infeasible"
+    uncapped = replace(inputs, councils=tuple(replace(c, max_partners=None) for c in inputs.councils))
+    assert optimise(uncapped).status == "optimal"

@@ -73,7 +73,8 @@ def read_cbc_log(text: str) -> tuple[str, float | None]:
     return termination, float(bound.group(1)) if bound else None
 
 
-def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool) -> pulp.PULP_CBC_CMD:
+def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool,
+                preprocess: bool = False) -> pulp.PULP_CBC_CMD:
     """CBC without its preprocessing and without a start plan.
 
     CBC 2.10.3's preprocessing (Cgl) returned a wrong "Optimal" on small instances of this model
@@ -84,7 +85,7 @@ def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool) ->
         warnings.simplefilter("ignore")  # PuLP 3 warns that PuLP 4 drops the bundled CBC; pinned below 4
         solver = pulp.PULP_CBC_CMD(
             mip=not relax, msg=False, timeLimit=solver_seconds(limit), gapRel=gap, gapAbs=tie, logPath=str(log),
-            options=["preprocess off"],
+            options=[] if preprocess else ["preprocess off"],
         )
         if not solver.available():
             raise SolverError("CBC is not available: PuLP's bundled CBC binary is missing; use --solver highs")
@@ -111,8 +112,7 @@ def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float,
         problem.solve(solver)
     except pulp.PulpSolverError as exc:
         # CBC writes no solution file when its bound tightening proves infeasibility; its log says so
-        termination, _ = read_cbc_log(log.read_text(errors="replace") if log.exists() else "")
-        if termination == Termination.INFEASIBLE:
+        if _proven_infeasible(problem, log, limit, relax):
             return Outcome(Termination.INFEASIBLE)
         raise SolverError(f"CBC failed: {exc}") from exc
     termination, bound = read_cbc_log(log.read_text(errors="replace"))
@@ -128,6 +128,22 @@ def _run_cbc(problem, variables, matrix: Matrix, cost: np.ndarray, limit: float,
         duals = np.array([_row_dual(problem, i) for i in range(matrix.n_rows)])
         return Outcome(termination, x, float(cost @ x), reduced, duals)
     return Outcome(termination, matrix.rounded(x), bound)
+
+
+def _proven_infeasible(problem: pulp.LpProblem, log: Path, limit: float, relax: bool) -> bool:
+    """After CBC stopped without a solution file: did it prove the problem infeasible? Its log may say
+    so; without preprocessing, CBC 2.10.3 can instead crash on an integer problem whose LP is
+    feasible and whose integer plans are none (a partnership that alone breaks a partner cap, under
+    hard targets), so it is asked again with its preprocessing on, whose verdict of infeasibility
+    alone is taken (its "optimal" answers are not: see ``cbc_command``)."""
+    termination, _ = read_cbc_log(log.read_text(errors="replace") if log.exists() else "")
+    if termination == Termination.INFEASIBLE or relax:
+        return termination == Termination.INFEASIBLE
+    try:
+        problem.solve(cbc_command(limit, 0.0, 0.0, log, relax, preprocess=True))
+    except pulp.PulpSolverError:
+        pass
+    return read_cbc_log(log.read_text(errors="replace") if log.exists() else "")[0] == Termination.INFEASIBLE
 
 
 class CbcRestrictedLP(pricing.RestrictedLP):
