@@ -6,7 +6,6 @@ and fire bodies), ``inputs/tri_borough.xlsx`` and ``inputs/priorities.xlsx`` (an
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from optimizer.importers.assumptions import PAYBACK_YEARS, SOURCE_TRIBOROUGH
 from optimizer.importers.geography import read_geography
 from optimizer.importers.input_tables import build_tables
 from optimizer.importers.outturn import read_outturn
+from optimizer.workbook.schema import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -179,7 +179,8 @@ def _most_sharing_saves(services: list[dict], sharing: list[dict], council: str)
 
 
 def build_priorities():
-    """(tables, sources, objectives) for the priorities example: Reductions carry one score column per objective."""
+    """(tables, sources) for the priorities example: Reductions carry one score column per objective,
+    keyed by its canonical name as ``write_input_workbook`` expects."""
     outturn, geography = _load()
     result = build_tables(outturn, geography, councils=PRIORITIES_COUNCILS)
     tables = dict(result.tables)
@@ -190,7 +191,7 @@ def build_priorities():
         annual = cost[(PRIORITIES_CUTTER, service)]
         reductions.append({"council": PRIORITIES_CUTTER, "service": service, "reduction_pct": pct, "impact": 0,
                            "one_off_cost": int(round(REDUCTION_ONE_OFF_SHARE * pct * annual, -3)),
-                           **dict(zip(names, scores))})
+                           **dict(zip(map(normalise, names), scores))})
     # Worcester's target: all sharing can give, plus half the smallest cut: one cut is needed, any one will do.
     smallest = min(r["reduction_pct"] * cost[(PRIORITIES_CUTTER, r["service"])] for r in reductions)
     target = _most_sharing_saves(tables["Services"], tables["Sharing"], PRIORITIES_CUTTER) + smallest / 2
@@ -211,40 +212,11 @@ def build_priorities():
          "so a reduction's impact is the sum of weight x score over the objectives",
          "source": "Assumption for the example"},
     ]
-    return tables, sources, names
-
-
-def render_with_objectives(tables, sources, objectives: list[str]) -> bytes:
-    """The input workbook's bytes with one number column per objective in Reductions (SPEC 1).
-
-    The template's writer knows only the schema's columns; this writes the same sheets in the same
-    way, with the Reductions sheet widened by the objectives' columns.
-    """
-    from optimizer.excel.book import Book, print_setup
-    from optimizer.workbook import schema, template
-
-    scores = tuple(schema.Field(name, "number", name, f"Harm to '{name}' (score ≥ 0).", minimum=0.0)
-                   for name in objectives)
-    reductions = dataclasses.replace(schema.REDUCTIONS, columns=schema.REDUCTIONS.columns + scores)
-    book = Book()
-    template._write_guide(book, book.workbook.add_worksheet("Guide"), with_sources=True)
-    for sheet in schema.SHEETS:
-        worksheet = book.workbook.add_worksheet(sheet.name)
-        rows = tables.get(sheet.name, [])
-        if sheet is schema.SETTINGS:
-            template._write_settings(book, worksheet, rows)
-        else:
-            template._write_table(book, worksheet, reductions if sheet is schema.REDUCTIONS else sheet, rows)
-    template._write_sources(book, book.workbook.add_worksheet("Sources"), list(sources))
-    for worksheet in book.workbook.worksheets():
-        print_setup(worksheet, header_rows=None if worksheet.name == "Guide" else 0)
-    return book.finish()
+    return tables, sources
 
 
 def write_examples(out: Path) -> list[Path]:
     """Write the shipped examples into ``out``, replacing them; returns their paths."""
-    from optimizer.excel.book import Rendered
-    from optimizer.excel.files import save_workbook
     from optimizer.workbook.template import write_input_workbook
 
     # Regenerating the shipped examples is the point of this command, so replace them if the writer
@@ -252,15 +224,12 @@ def write_examples(out: Path) -> list[Path]:
     extra = {"force": True} if "force" in inspect.signature(write_input_workbook).parameters else {}
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, build in (("west_midlands", build_west_midlands), ("tri_borough", build_tri_borough)):
+    for name, build in (("west_midlands", build_west_midlands), ("tri_borough", build_tri_borough),
+                        ("priorities", build_priorities)):
         tables, sources = build()
         path = out / f"{name}.xlsx"
         write_input_workbook(tables, path, sources=sources, **extra)
         paths.append(path)
-    tables, sources, objectives = build_priorities()
-    path = out / "priorities.xlsx"
-    save_workbook(Rendered(render_with_objectives(tables, sources, objectives)), path, force=True)
-    paths.append(path)
     return paths
 
 

@@ -239,7 +239,7 @@ def test_priorities_example_picks_the_cut_that_spares_the_vulnerable():
     assert sorted(impact.values())[0] < sorted(impact.values())[1]
     assert min(unweighted, key=unweighted.get) != best  # the weights decide it
     # the target needs exactly one cut, and any one suffices
-    tables, _, _ = build_priorities()
+    tables, _ = build_priorities()
     cost = {s["service"]: s["annual_cost"] for s in tables["Services"] if s["council"] == PRIORITIES_CUTTER}
     target = next(c["savings_target"] for c in tables["Councils"] if c["council"] == PRIORITIES_CUTTER)
     gap = target - _most_sharing_saves(tables["Services"], tables["Sharing"], PRIORITIES_CUTTER)
