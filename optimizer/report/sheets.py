@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import platform
+from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -635,8 +636,8 @@ def partner_pairs(plan: Plan) -> list[tuple[str, str, list[str]]]:
             for partner, services in sorted(partners.items(), key=lambda kv: (-len(set(kv[1])), kv[0]))]
 
 
-def partner_rows(plan: Plan, grid: Grid) -> list[list[Any]]:
-    pairs = partner_pairs(plan)
+def partner_rows(plan: Plan, grid: Grid, pairs: list[tuple[str, str, list[str]]]) -> list[list[Any]]:
+    partners = Counter(council for council, _, _ in pairs)
     shared_services = {}
     for p in plan.partnerships:
         for council in p.councils:
@@ -646,15 +647,15 @@ def partner_rows(plan: Plan, grid: Grid) -> list[list[Any]]:
         name = grid.here("council", i)
         rows.append([
             council, partner, "; ".join(services), len(services),
-            Formula(f"SUMPRODUCT(EXACT({grid.span('council')},{name})*1)",
-                    sum(1 for c, _, _ in pairs if c == council)),
+            Formula(f"SUMPRODUCT(EXACT({grid.span('council')},{name})*1)", partners[council]),
             len(shared_services.get(council, ())),
         ])
     return rows
 
 
 def council_partners_sheet(book: Book, plan: Plan) -> None:
-    rows = partner_rows(plan, Grid(COUNCIL_PARTNERS, PARTNER_COLUMNS, 0, len(partner_pairs(plan))))
+    pairs = partner_pairs(plan)
+    rows = partner_rows(plan, Grid(COUNCIL_PARTNERS, PARTNER_COLUMNS, 0, len(pairs)), pairs)
     sheet = book.workbook.add_worksheet(COUNCIL_PARTNERS)
     set_widths(sheet, write_table(book, sheet, 0, PARTNER_COLUMNS, rows, name="CouncilPartners"))
     sheet.freeze_panes(1, 1)
