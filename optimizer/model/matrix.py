@@ -9,7 +9,7 @@ non-zero, SOLVER-NOTES.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -138,6 +138,15 @@ class Matrix:
             np.append(self.family, np.full(len(rows), code, dtype=np.int16)),
             families,
         )
+
+    def loosened(self, families: tuple[str, ...]) -> Matrix:
+        """The program with the rows of ``families`` left free (no bounds): a relaxation, with the
+        same rows and columns, so its LP's duals (0 on the freed rows) and reduced costs line up."""
+        freed = np.isin(self.family, [self.families.index(f) for f in families if f in self.families])
+        if not freed.any():
+            return self
+        return replace(self, row_lower=np.where(freed, -np.inf, self.row_lower),
+                       row_upper=np.where(freed, np.inf, self.row_upper))
 
     def rows_touched(self, columns: np.ndarray) -> np.ndarray:
         """Which rows hold at least one of ``columns`` (a mask): the rows ``restrict`` keeps."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from optimizer.model.build import Aim, Model
 from optimizer.model.cuts import violated_count_cuts
-from optimizer.model.families import ROUNDING_CUT
+from optimizer.model.families import PARTNER_CAP, PARTNER_LINK, ROUNDING_CUT
 from optimizer.model.matrix import Matrix
 from optimizer.solve.bound import area_bound
 from optimizer.solve.geography import Geography
@@ -33,6 +33,9 @@ from optimizer.tolerances import (
     solver_seconds,
     within_tie_or_gap,
 )
+
+
+PARTNER_FAMILIES = (PARTNER_LINK, PARTNER_CAP)
 
 
 def _figure(aim: Aim, x: float) -> str:
@@ -69,6 +72,9 @@ class AimSolve:
     progress: Callable[[str], None] | None = None
     options: SolveOptions = DEFAULT
     geography: Geography | None = None  # None: built here; solve_model builds it once for every aim
+    # the LP leaves the partner caps' rows free: a relaxation, so its bound, reduced costs and duals
+    # (0 on those rows) stay exact, and every plan still meets them (``partner_rows_in_lp``)
+    lp_without_partner_rows: bool = False
 
     def __post_init__(self) -> None:
         if self.geography is None:
@@ -85,7 +91,8 @@ class AimSolve:
         free = self.alive if free is None else free & self.alive
         # continuous columns (shortfalls) and required partnerships are always free
         free = free | ~self.matrix.integer | (self.matrix.lower > 0)
-        matrix = self.matrix.restrict(free, np.zeros(self.matrix.n_cols))
+        whole = self.matrix.loosened(PARTNER_FAMILIES) if relax and self.lp_without_partner_rows else self.matrix
+        matrix = whole.restrict(free, np.zeros(self.matrix.n_cols))
         if matrix is None:
             return Outcome(Termination.INFEASIBLE)
         outcome = self.backend(matrix, self.aim.cost[free], limit=limit, gap=self.gap, tie=self.aim.tie,
@@ -103,6 +110,7 @@ class AimSolve:
         if outcome.duals is not None:
             duals = np.zeros(self.matrix.n_rows)  # a row left without columns binds nothing
             duals[self.matrix.rows_touched(free)] = outcome.duals
+            duals[np.isinf(whole.row_lower) & np.isinf(whole.row_upper)] = 0.0  # freed rows price nothing
         return replace(outcome, x=x, reduced_costs=reduced, duals=duals)
 
     @cached_property

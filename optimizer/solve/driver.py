@@ -67,7 +67,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
                 continue
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             run = AimSolve(model, matrix, aim, backend, settings.mip_gap, log, time.perf_counter() + remaining,
-                           remaining, alive, progress, options, geography)
+                           remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options))
             result = solve_aim(run, plan if plan is not None else start)
             stages.append(result.stage)
             if not result.stage.has_plan:
@@ -76,6 +76,11 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             plan, alive, matrix = result.plan, result.alive, _holding(result.matrix, aim, result.plan)
         tail = _log_tail(log)
     return _solution(model, plan, stages, time.perf_counter() - began, tail)
+
+
+def _lp_without_partner_rows(model: Model, alive: np.ndarray, options: SolveOptions) -> bool:
+    """Whether the aim's LP leaves the partner caps out: only where they exist and the LP is large."""
+    return len(model.links) > 0 and int(alive.sum()) > options.partner_rows_lp_columns
 
 
 def _holding(matrix: Matrix, aim: Aim, plan: np.ndarray) -> Matrix:

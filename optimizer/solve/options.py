@@ -29,6 +29,9 @@ class SolveOptions:
     provable_columns: int = 100_000  # a MIP over more did not leave its root in the time (England: 472,789)
     cut_rounds: int = 8  # LPs re-solved with the rounding cuts the last one broke, at most
     cut_share: float = 0.4  # of the time left, for them
+    # with more alive decisions the LP leaves the partner caps' rows out (a relaxation): with them,
+    # England's LP over 480,000 columns was unsolved at 370 s; plans and settled areas keep them
+    partner_rows_lp_columns: int = 100_000
 
     # ---- the area settled exactly for a tighter bound (optimizer.solve.driver, .bound) ----
     area_seeds: int = 10  # councils where the plan falls furthest short, the area settled exactly grows from

@@ -27,7 +27,7 @@ from optimizer.solve.geography import column_councils
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.checks import optimum_checked, plan_choices
-from tests.support.instances import random_instance, write_workbook
+from tests.support.instances import alliance_instance, random_instance, write_workbook
 from tests.support.marks import sampled
 from tests.support.paths import WEST_MIDLANDS
 from tests.support.reference import brute_force, evaluate
@@ -40,6 +40,17 @@ LARGE_METHODS_FORCED = SolveOptions(search_from_columns=0, neighbourhood_columns
 @pytest.mark.parametrize("seed", sampled(range(200, 260), fast=5))
 def test_forced_search_and_pricing_find_the_enumerated_optimum(tmp_path, seed, solver):
     optimum_checked(tmp_path, seed, solver, LARGE_METHODS_FORCED)
+
+
+# the LP of every aim without the partner caps' rows, as England's is: its bound, reduced costs and
+# duals must still prove the capped optimum, through the search, pricing and pools of a large region
+CAPS_LEFT_OUT_OF_THE_LP = replace(LARGE_METHODS_FORCED, partner_rows_lp_columns=0, pool_from_groups=0)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", sampled(range(2100, 2160), fast=4))
+def test_an_lp_without_the_partner_caps_still_proves_the_capped_optimum(tmp_path, seed, solver):
+    optimum_checked(tmp_path, seed, solver, CAPS_LEFT_OUT_OF_THE_LP, instance=alliance_instance)
 
 
 def west_midlands_model():
