@@ -124,7 +124,7 @@ def describe(plan) -> str:
               help="Plan workbook to write [default: outputs/<input name>-plan.xlsx].")
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Solver to use [workbook's Settings, else highs].")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Wall-clock limit for the whole solve [Settings, else 60].")
+              help="Wall-clock limit for the whole solve, candidates and model included [Settings, else 60].")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True),
               help="Relative gap at which a plan counts as optimal, e.g. 0.0001 [Settings, else 0.0001].")
 @click.option("--targets", type=click.Choice(["soft", "hard"]),

@@ -43,7 +43,7 @@ def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions
             f"model built: {model.matrix.n_cols:,} variables, "
             f"{model.matrix.n_rows:,} constraints ({time.perf_counter() - began:.1f} s)"
         )
-        solution = solve_model(model, options=options, progress=progress)
+        solution = solve_model(model, options=options, progress=progress, began=began)
     diagnosis = ()
     if solution.status == RunStatus.INFEASIBLE:
         progress("no plan meets every requirement; working out why")

@@ -45,11 +45,14 @@ __all__ = ["judge", "solve_aim", "solve_model"]
 
 
 def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
-                progress: Callable[[str], None] = lambda _: None) -> Solution:
-    """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones."""
+                progress: Callable[[str], None] = lambda _: None, began: float | None = None) -> Solution:
+    """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones.
+
+    ``began`` is when the run's clock started (``time.perf_counter()``): the time limit is the whole
+    run's, so finding candidates and building the model count against it. None: now."""
     settings = model.inputs.settings
     backend = BACKENDS[settings.solver]
-    began = time.perf_counter()
+    began = time.perf_counter() if began is None else began
     stages: list[StageResult] = []
     matrix = model.matrix
     # the first aim starts from "share nothing but what is required": often valid, so a time limit

@@ -428,7 +428,7 @@ SETTINGS_LIST = (
            "borrowing rate.", unit="years", minimum=1, largest=100.0, default_text="blank = not borrowed",
            subject="borrowing term"),
     Field("time_limit_s", "number", "Time limit", "Wall-clock limit for the whole solve, all aims "
-           "together.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
+           "together, from finding the candidates on.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
     Field("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,
            maximum=1.0, below_maximum=True, default=0.0001, number_format="General"),
     Field("solver", "choice", "Solver", "The MIP solver.", choices=("highs", "cbc"), default="highs"),
