@@ -132,11 +132,19 @@ def describe(plan) -> str:
 @click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the Summary as one JSON object on the last line.")
 @click.option("--quiet", is_flag=True, help="Print no progress messages (none are printed when not on a terminal).")
-def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets, force, as_json, quiet) -> None:
+@click.option("--write-model", "model_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Also write the model of the first aim not proven (else the last aim) for another solver: "
+                   "MPS or LP by PATH's extension, with PATH-key.csv naming each column; {aim} in PATH writes every aim.")
+def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets, force, as_json, quiet,
+        model_path: Path | None) -> None:
     """Find the best sharing plan for the councils in INPUT and write it to a new workbook."""
+    from optimizer.report.model_file import ModelRecorder, check_model_path
+
     output = output or default_output(input_path)
     try:
         check_output_path(output, force=force, inputs=[input_path])  # before the solve, not after
+        if model_path is not None:
+            check_model_path(model_path, force=force, inputs=[input_path, output])
     except OutputError as error:
         fail(EXIT_INPUT, str(error))
     inputs = load(input_path)
@@ -151,14 +159,19 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     # progress is for a person watching: not with --quiet, nor when standard error is a file or a pipe
     show = not quiet and sys.stderr.isatty()
     progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
+    recorder = ModelRecorder()
     try:
-        plan = optimise(inputs, progress=progress)
+        plan = optimise(inputs, progress=progress, on_program=recorder)
         write_plan(plan, output, force=force, input_path=input_path)
+        models = recorder.write(model_path, force=force, inputs=[input_path, output]) if model_path else []
     except SolverError as error:
         fail(EXIT_ERROR, str(error))
     except OutputError as error:
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
     click.echo(f"Plan written to {output}: {describe(plan)}")
+    if model_path is not None:
+        click.echo(f"Model written to {', '.join(map(str, models))}" if models
+                   else f"No model written to {model_path}: there was nothing to choose, so no model was built")
     if plan.diagnosis:
         click.echo("Why no plan meets every requirement:")
         for finding in plan.diagnosis[:10]:

@@ -9,7 +9,7 @@ from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.plan import Plan, make_plan
 from optimizer.solve.diagnose import diagnose
-from optimizer.solve.driver import solve_model
+from optimizer.solve.driver import ProgramSink, solve_model
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.solve.results import Solution
 from optimizer.status import RunStatus
@@ -28,7 +28,9 @@ def _without_choices(inputs: Inputs) -> Solution:
     return Solution(RunStatus.INFEASIBLE if stuck else RunStatus.OPTIMAL, inputs.settings.solver)
 
 
-def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions = DEFAULT) -> Plan:
+def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions = DEFAULT,
+             on_program: ProgramSink | None = None) -> Plan:
+    """``on_program`` is handed the model and each aim's program as solved (``--write-model``)."""
     began = time.perf_counter()
     candidates = enumerate_candidates(inputs)
     progress(
@@ -43,7 +45,8 @@ def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions
             f"model built: {model.matrix.n_cols:,} variables, "
             f"{model.matrix.n_rows:,} constraints ({time.perf_counter() - began:.1f} s)"
         )
-        solution = solve_model(model, options=options, progress=progress, began=began)
+        solution = solve_model(model, options=options, progress=progress, began=began,
+                               on_program=on_program)
     diagnosis = ()
     if solution.status == RunStatus.INFEASIBLE:
         progress("no plan meets every requirement; working out why")

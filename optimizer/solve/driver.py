@@ -41,15 +41,20 @@ from optimizer.solve.results import Solution, SolverError, StageResult
 from optimizer.status import RunStatus, Termination, status_without_plan
 from optimizer.tolerances import chosen
 
-__all__ = ["judge", "solve_aim", "solve_model"]
+__all__ = ["ProgramSink", "judge", "solve_aim", "solve_model"]
+
+ProgramSink = Callable[[Model, Aim, Matrix, StageResult], None]
 
 
 def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
-                progress: Callable[[str], None] = lambda _: None, began: float | None = None) -> Solution:
+                progress: Callable[[str], None] = lambda _: None, began: float | None = None,
+                on_program: ProgramSink | None = None) -> Solution:
     """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones.
 
     ``began`` is when the run's clock started (``time.perf_counter()``): the time limit is the whole
-    run's, so finding candidates and building the model count against it. None: now."""
+    run's, so finding candidates and building the model count against it. None: now.
+    ``on_program`` is handed each aim's program as solved (earlier aims held), with its result:
+    what ``--write-model`` writes for another solver."""
     settings = model.inputs.settings
     backend = BACKENDS[settings.solver]
     began = time.perf_counter() if began is None else began
@@ -67,12 +72,16 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             remaining = settings.time_limit_s - (time.perf_counter() - began)
             if remaining <= 0:
                 stages.append(StageResult(aim.name, Termination.NOT_RUN, plan is not None))
+                if on_program is not None:
+                    on_program(model, aim, matrix, stages[-1])
                 continue
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             run = AimSolve(model, matrix, aim, backend, settings.mip_gap, log, time.perf_counter() + remaining,
                            remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options))
             result = solve_aim(run, plan if plan is not None else start)
             stages.append(result.stage)
+            if on_program is not None:
+                on_program(model, aim, result.matrix, result.stage)  # with the rounding cuts it added: still exact
             if not result.stage.has_plan:
                 break
             # the rounding cuts an aim adds hold for every plan: later aims keep them, and this aim's value
