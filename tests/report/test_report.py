@@ -392,8 +392,11 @@ def test_a_run_that_ends_early_does_not_ask_for_more_time(west_midlands_inputs):
     """A plan not proven although time was left (the search ran dry on a problem too large to
     prove: England stops at 260 s of 600) must not tell the user to raise the time limit."""
     inputs = west_midlands_inputs
-    at_limit = optimise(inputs.with_settings(inputs.settings.override(time_limit_s=0.5)))
-    assert at_limit.status == "feasible" and not at_limit.stopped_early
+    proven = optimise(inputs)
+    # The same plan as one a run had to stop at its limit before proving: whether a short run
+    # reaches a plan at all depends on the machine, the wording must not.
+    at_limit = replace(proven, status="feasible", gap=0.01, solve_seconds=inputs.settings.time_limit_s)
+    assert not at_limit.stopped_early
     assert "Raise the time limit" in status_sentence(at_limit) and "raise --time-limit" in describe(at_limit)
     early = replace(at_limit, inputs=inputs.with_settings(inputs.settings.override(time_limit_s=600)))
     assert early.stopped_early
