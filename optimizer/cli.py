@@ -15,6 +15,7 @@ import click
 
 from optimizer import __version__
 from optimizer.excel.files import OutputError, check_output_path
+from optimizer.solve.names import SOLVERS
 from optimizer.status import (
     EXIT_ERROR,
     EXIT_FOR_STATUS,
@@ -122,7 +123,8 @@ def describe(plan) -> str:
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Plan workbook to write [default: outputs/<input name>-plan.xlsx].")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="Solver to use [workbook's Settings, else highs].")
+@click.option("--solver", type=click.Choice(SOLVERS), help="Solver to use: highs and cbc come with the package; "
+              "gurobi and scip run through PuLP where installed [workbook's Settings, else highs].")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Wall-clock limit for the whole solve, candidates and model included [Settings, else 60].")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True),

@@ -214,7 +214,7 @@ def test_options_override_settings(filled, tmp_path, solver):
     assert summary["solver"] == solver and summary["gap"] == 0
 
 
-@pytest.mark.parametrize("args", [["--gap", "2"], ["--time-limit", "0"], ["--solver", "gurobi"], ["--targets", "firm"]])
+@pytest.mark.parametrize("args", [["--gap", "2"], ["--time-limit", "0"], ["--solver", "gurobl"], ["--targets", "firm"]])
 def test_bad_options_exit_2(filled, tmp_path, args):
     output = tmp_path / "p.xlsx"
     done = consolidate("run", filled, "-o", output, *args)

@@ -186,6 +186,12 @@ def solve_aim(run: AimSolve, start: np.ndarray | None) -> AimResult:
     return _tighten_and_prove(run, lp, plan, search)
 
 
+def solve_aim_whole(run: AimSolve, start: np.ndarray | None) -> AimResult:
+    """One aim as a single MIP over every alive decision, from ``start``: for solvers whose own
+    search does the work (``backends.other``)."""
+    return _whole_mip(run, start, None)
+
+
 def _whole_mip(run: AimSolve, start: np.ndarray | None, lowest: float | None) -> AimResult:
     """The MIP over every alive decision: without an LP or a first plan, it finds one or says why not."""
     final = run.solve(None, start, limit=run.left(), watch=run.watcher(-math.inf if lowest is None else lowest))

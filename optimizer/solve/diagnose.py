@@ -23,7 +23,7 @@ from optimizer.model.build import Aim, build_model
 from optimizer.model.candidates import Candidates
 from optimizer.plan import MET, Diagnosis, make_plan
 from optimizer.solve.aim import judge
-from optimizer.solve.backends import BACKENDS
+from optimizer.solve.backends import backend_for
 from optimizer.solve.driver import solve_model
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import WITH_PLAN
@@ -90,7 +90,7 @@ def _most_each_council_can_save(inputs: Inputs, candidates: Candidates, seconds:
     """
     relaxed = replace(inputs, councils=tuple(replace(c, target=None) for c in inputs.councils))
     model = build_model(relaxed.with_settings(replace(inputs.settings, targets="soft")), candidates)
-    solve = BACKENDS[inputs.settings.solver]
+    solve = backend_for(inputs.settings.solver)
     m = model.members
     targeted = [k for k, c in enumerate(inputs.councils) if c.target]
     results: dict[str, tuple[float, bool]] = {}

@@ -33,12 +33,13 @@ import numpy as np
 from optimizer.model.build import Aim, Model
 from optimizer.model.families import AIM_TIE
 from optimizer.model.matrix import Matrix
-from optimizer.solve.aim import AimSolve, judge, solve_aim
-from optimizer.solve.backends import BACKENDS
+from optimizer.solve.aim import AimSolve, judge, solve_aim, solve_aim_whole
+from optimizer.solve.backends import backend_for
 from optimizer.solve.geography import Geography
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.solve.results import Solution, SolverError, StageResult
 from optimizer.status import RunStatus, Termination, status_without_plan
+from optimizer.solve.names import NATIVE
 from optimizer.tolerances import chosen
 
 __all__ = ["ProgramSink", "judge", "solve_aim", "solve_model"]
@@ -56,7 +57,9 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
     ``on_program`` is handed each aim's program as solved (earlier aims held), with its result:
     what ``--write-model`` writes for another solver."""
     settings = model.inputs.settings
-    backend = BACKENDS[settings.solver]
+    backend = backend_for(settings.solver)
+    # another solver (gurobi, scip) gets each aim whole: its own search replaces the LP-first method
+    solve = solve_aim if settings.solver in NATIVE else solve_aim_whole
     began = time.perf_counter() if began is None else began
     stages: list[StageResult] = []
     matrix = model.matrix
@@ -78,7 +81,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
             run = AimSolve(model, matrix, aim, backend, settings.mip_gap, log, time.perf_counter() + remaining,
                            remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options))
-            result = solve_aim(run, plan if plan is not None else start)
+            result = solve(run, plan if plan is not None else start)
             stages.append(result.stage)
             if on_program is not None:
                 on_program(model, aim, result.matrix, result.stage)  # with the rounding cuts it added: still exact

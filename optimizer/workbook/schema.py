@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from optimizer.solve.names import SOLVERS
+
 Kind = Literal["text", "names", "money", "fraction", "number", "integer", "yesno", "choice", "any"]
 
 # A unit in the header that is also the last word of the canonical name: `Max distance (km)` is
@@ -76,7 +78,8 @@ class Field:
         if self.kind == "yesno":
             return "yes or no"
         if self.kind == "choice":
-            return " or ".join(f"'{c}'" for c in self.choices)
+            quoted = [f"'{c}'" for c in self.choices]
+            return " or ".join(quoted) if len(quoted) <= 2 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
         if self.kind in ("text", "names", "any"):
             return "text"
         noun = {
@@ -431,7 +434,8 @@ SETTINGS_LIST = (
            "together, from finding the candidates on.", unit="s", minimum=0.0, above_minimum=True, default=60.0),
     Field("mip_gap", "fraction", "MIP gap", "Relative gap at which a plan counts as optimal.", minimum=0.0,
            maximum=1.0, below_maximum=True, default=0.0001, number_format="General"),
-    Field("solver", "choice", "Solver", "The MIP solver.", choices=("highs", "cbc"), default="highs"),
+    Field("solver", "choice", "Solver", "The MIP solver: highs or cbc (bundled), or gurobi or scip where "
+          "installed through PuLP.", choices=SOLVERS, default="highs"),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS_LIST}
 

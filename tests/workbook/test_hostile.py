@@ -335,7 +335,7 @@ CASES = [
         Partnerships_A3="Care", Partnerships_B3="Adult care", Partnerships_C3="Telford; Shropshire",
         Partnerships_D3="candidate"), ("Partnerships!C3",), ("does not share 'Adult care'",)),
     Case("unknown status", sheets_with(Partnerships_D2="maybe"), ("Partnerships!D2",),
-         ("'candidate' or 'required' or 'excluded'",)),
+         ("'candidate', 'required' or 'excluded'",)),
     Case("partnership name twice", sheets_with(
         Partnerships_A3="Shrop-Telford waste", Partnerships_B3="Waste", Partnerships_C3="Powys; Telford",
         Partnerships_D3="excluded"), ("Partnerships!A3",), ("listed twice",)),

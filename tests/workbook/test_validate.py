@@ -447,7 +447,7 @@ def test_fraction_given_as_percent_number(tmp_path):
     ("Sharing!B2", 2.5, "partners must be a whole number ≥ 2; found 2.5"),
     ("Sharing!F2", 0, "max distance must be a number > 0; found 0"),
     ("Reductions!C2", 0, "reduction must be a fraction above 0 and at most 1; found 0"),
-    ("Partnerships!D2", "maybe", "status must be 'candidate' or 'required' or 'excluded'; found 'maybe'"),
+    ("Partnerships!D2", "maybe", "status must be 'candidate', 'required' or 'excluded'; found 'maybe'"),
     ("Rules!A2", "apart", "rule must be 'never_together'; found 'apart'"),
 ])
 def test_bad_cells(tmp_path, ref, value, expected):
@@ -658,7 +658,7 @@ def test_settings_problems(tmp_path):
         ["targets", "soft"],
         ["horizon_years", 0],
         ["mip_gap", 1],
-        ["solver", "gurobi"],
+        ["solver", "gurobl"],
         ["investment_budget", -5],
         ["max_payback_years", "soon"],
     ]
@@ -669,7 +669,7 @@ def test_settings_problems(tmp_path):
     assert "setting 'targets' is given twice (also Settings!A2)" in found[1]
     assert "horizon must be a number > 0; found 0" in found[2]
     assert "MIP gap must be a fraction from 0 up to but not including 1; found 1" in found[3]
-    assert "solver must be 'highs' or 'cbc'; found 'gurobi'" in found[4]
+    assert "solver must be 'highs', 'cbc', 'gurobi' or 'scip'; found 'gurobl'" in found[4]
 
 
 # --- everything at once

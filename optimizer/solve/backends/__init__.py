@@ -20,11 +20,12 @@ import numpy as np
 from optimizer.model.matrix import Matrix
 from optimizer.solve.backends.cbc import solve_cbc
 from optimizer.solve.backends.highs import solve_highs
+from optimizer.solve.backends.other import OTHER_SOLVERS, solve_other
 from optimizer.solve.results import Outcome, SolverError, Watcher
 from optimizer.status import Termination
 from optimizer.tolerances import FEASIBILITY
 
-__all__ = ["BACKENDS", "Outcome", "SolverError", "in_unit_costs"]
+__all__ = ["BACKENDS", "Outcome", "SolverError", "available_solvers", "backend_for", "in_unit_costs"]
 
 
 def without_columns(matrix: Matrix) -> Outcome:
@@ -63,3 +64,15 @@ def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
 
 
 BACKENDS: dict[str, Callable[..., Outcome]] = {"highs": in_unit_costs(solve_highs), "cbc": in_unit_costs(solve_cbc)}
+
+
+def backend_for(solver: str) -> Callable[..., Outcome]:
+    """HiGHS or CBC, or another solver through PuLP (``other``): its whole MIPs only."""
+    if solver in BACKENDS:
+        return BACKENDS[solver]
+    return in_unit_costs(functools.partial(solve_other, OTHER_SOLVERS[solver]))
+
+
+def available_solvers() -> list[str]:
+    """The solvers this machine can run: HiGHS and CBC always, the others where installed."""
+    return [*BACKENDS, *(name for name, solver in OTHER_SOLVERS.items() if solver.available())]
