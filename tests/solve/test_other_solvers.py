@@ -19,7 +19,6 @@ from optimizer.pipeline import optimise
 from optimizer.solve.backends import available_solvers
 from optimizer.solve.backends.other import OTHER_SOLVERS
 from optimizer.solve.names import OTHER
-from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.checks import optimum_checked
 from tests.support.instances import alliance_instance
 from tests.support.marks import sampled
