@@ -6,6 +6,7 @@ The page prints every figure through ``shown``, so a figure on the page reads as
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from optimizer.report.workbook import (
@@ -43,9 +44,11 @@ def shown(value: Any, kind: str | None) -> str:
     if kind not in LOOKS:
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
     places, per_cent, pounds = LOOKS[kind]
-    number = value * 100 if per_cent else value
-    text = f"{abs(number):,.{places}f}" if pounds else f"{abs(number):.{places}f}"
-    negative = round(number, places) != 0 and number < 0
+    # Excel rounds the decimal it shows half away from zero (£1,234.50 shows £1,235); Python's format, half to even
+    number = Decimal(repr(value)) * (100 if per_cent else 1)
+    rounded = abs(number).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{rounded:,}" if pounds else f"{rounded}"
+    negative = rounded != 0 and number < 0
     return f"{'-' if negative else ''}{'£' if pounds else ''}{text}{'%' if per_cent else ''}"
 
 
