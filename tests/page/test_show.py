@@ -14,24 +14,9 @@ import openpyxl
 import pytest
 
 from optimizer.page.figures import shown
+from tests.support.pages import SCENARIO_ROWS, scenarios_workbook
 from tests.support.paths import TRI_BOROUGH
 from tests.support.report_plans import sheet_table
-
-SCENARIO_COLUMNS = ["scenario", "target_pct", "status", "gap", "total_annual_saving", "total_one_off_cost",
-                    "net_benefit", "total_shortfall", "total_impact", "councils_meeting_target", "partnerships",
-                    "solve_seconds", "plan_file"]
-SCENARIO_ROWS = [
-    ["target_pct=0.02", 0.02, "optimal", 0.0, 41_000_000.4, 82_000_000, 123_456_789.6, 0.0, 0.0, 3, 3, 1.5,
-     "s-plans/target_pct=0.02.xlsx"],
-    ["target_pct=0.04", 0.04, "optimal", 0.0, 39_500_000, 79_000_000, 118_500_000, 1_234_567.5, 12.5, 2, 2, 2.25,
-     "s-plans/target_pct=0.04.xlsx"],
-    ["target_pct=0.06", 0.06, "infeasible", None, None, None, None, None, None, None, None, 0.5,
-     "s-plans/target_pct=0.06.xlsx"],
-]
-CHANGES = [["scenario", "change", "service", "councils"],
-           ["target_pct=0.04", "dropped", "Cultural and related", "Hammersmith and Fulham; Westminster"],
-           ["target_pct=0.04", "added", "Cultural and related", "Kensington and Chelsea; Westminster"]]
-
 
 def consolidate(*args, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], capture_output=True, text=True,
@@ -60,20 +45,6 @@ def plan(tri_plan, tmp_path) -> Path:
 def page_data(page: Path) -> dict:
     text = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', page.read_text(), re.S).group(1)
     return json.loads(text.replace("<\\/", "</"))
-
-
-def scenarios_workbook(path: Path) -> Path:
-    """A scenarios workbook as SPEC section 5 lays it out (the command that writes it is built elsewhere)."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Scenarios"
-    for row in [SCENARIO_COLUMNS, *SCENARIO_ROWS]:
-        sheet.append(row)
-    changes = book.create_sheet("Changes")
-    for row in CHANGES:
-        changes.append(row)
-    book.save(path)
-    return path
 
 
 def test_show_writes_one_self_contained_page_beside_the_outputs(plan):
