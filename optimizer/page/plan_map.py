@@ -103,6 +103,7 @@ def map_figure(places: dict[str, Place], councils: list[dict], partnerships: lis
         marker={"size": 10, "color": [MET_COLOURS.get(c["met"], MET_COLOURS[""]) for c in located],
                 "symbol": [SYMBOLS.get(c["body_type"], "triangle-up") for c in located],
                 "line": {"width": 1, "color": "#222"}},
+        selected={"marker": {"size": 16}}, unselected={"marker": {"opacity": 0.45}},
         meta={"role": "councils"}))
     figure.update_layout(
         xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},

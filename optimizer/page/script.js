@@ -46,6 +46,10 @@ function consolidatePage(plotId) {
       panel.appendChild(cuts);
     }
     picker.value = String(index);
+    // the council stands out on the map: the others fade until another is picked
+    const trace = plot.data.findIndex(t => t.meta.role === "councils");
+    const point = plot.data[trace].customdata.indexOf(index);
+    Plotly.restyle(plot, {selectedpoints: [point < 0 ? null : [point]]}, [trace]);
   }
 
   plot.on("plotly_click", function (event) {
