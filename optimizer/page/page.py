@@ -130,12 +130,12 @@ def council_figure(field: str, value: Any) -> str:
 def council_hover(council: dict) -> str:
     target = council.get("target")
     against = f" of its {column_shown('target', target)} target" if is_figure(target) else " (no target)"
-    return (f"<b>{esc(council['council'])}</b><br>saves {column_shown('total_saving', council.get('total_saving'))}"
+    return (f"<b>{plan_map.as_text(council['council'])}</b><br>saves {column_shown('total_saving', council.get('total_saving'))}"
             f"{against}")
 
 
 def partnership_hover(partnership: dict) -> str:
-    return (f"<b>{esc(partnership['partnership'])}</b><br>{column_shown('annual_saving', partnership['annual_saving'])}"
+    return (f"<b>{plan_map.as_text(partnership['partnership'])}</b><br>{column_shown('annual_saving', partnership['annual_saving'])}"
             f" a year, {column_shown('one_off_cost', partnership['one_off_cost'])} once")
 
 
@@ -145,11 +145,14 @@ def headline(summary: dict[str, Any]) -> str:
         if metric not in summary:
             continue
         text = column_shown(metric, summary[metric])
+        if not text:  # no plan: no totals to show
+            continue
         if metric == "councils_meeting_target" and "councils_with_target" in summary:
             text += f" of {column_shown('councils_with_target', summary['councils_with_target'])}"
         cards.append(f'<div class="card"><span>{esc(label)}</span><b data-metric="{metric}">{esc(text)}</b></div>')
-    brief = summary.get("plan_in_brief") or summary.get("status_explained") or ""
-    return f'<section class="headline">{"".join(cards)}</section>\n<p class="brief">{esc(brief)}</p>'
+    words = "".join(f'<p class="brief" id="{key.replace("_", "-")}">{esc(summary[key])}</p>'
+                    for key in ("plan_in_brief", "status_explained") if summary.get(key))
+    return f'<section class="headline">{"".join(cards)}</section>\n{words}'
 
 
 def controls(services: list[str], councils: list[dict]) -> str:
@@ -197,7 +200,7 @@ def side_by_side(scenarios: list[dict], changed: list[str]) -> str:
 
 
 def scenario_chart(scenarios: list[dict]) -> go.Figure:
-    names = [str(s["scenario"]) for s in scenarios]
+    names = [plan_map.as_text(s["scenario"]) for s in scenarios]
     figure = go.Figure()
     for metric, label, axis in CHART_SERIES:
         values = [s.get(metric) if is_figure(s.get(metric)) else None for s in scenarios]
@@ -256,7 +259,7 @@ def plot_html(figure: go.Figure, div_id: str, *, post_script: str | None = None)
 
 
 def json_script(element_id: str, data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # never ends the script element early
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")  # no "</script>" can end it early
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 

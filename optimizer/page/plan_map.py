@@ -7,6 +7,7 @@ centre-marker trace per service, whatever the number of partnerships: England's 
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ EARTH_KM = 6371.0
 MET_COLOURS = {"yes": "#1a9850", "no": "#d73027", "": "#7f7f7f"}
 SYMBOLS = {"council": "circle", "police": "square", "fire": "diamond"}  # any other body: a triangle
 PALETTE = qualitative.Dark24
+PAD_KM = 2.0
 LABELLED = 60  # councils named on the map itself up to this many
 
 
@@ -87,10 +89,10 @@ def map_figure(places: dict[str, Place], councils: list[dict], partnerships: lis
         meta = {"role": "partnerships", "service": service}
         figure.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", fill="toself", fillcolor=_faint(colour), line={"color": colour, "width": 2},
-            name=f"{service} ({len(groups)})", legendgroup=service, hoverinfo="skip", meta=meta))
+            name=f"{as_text(service)} ({len(groups)})", legendgroup=service, hoverinfo="skip", meta=meta))
         figure.add_trace(go.Scatter(
             x=cx, y=cy, mode="markers", marker={"color": colour, "size": 6, "symbol": "x-thin-open", "line": {"width": 2, "color": colour}},
-            name=service, legendgroup=service, showlegend=False, hovertext=hovers, hoverinfo="text",
+            name=as_text(service), legendgroup=service, showlegend=False, hovertext=hovers, hoverinfo="text",
             meta={**meta, "role": "centres"}))
     located = [c for c in councils if c["name"] in places]
     figure.add_trace(go.Scatter(
@@ -98,7 +100,7 @@ def map_figure(places: dict[str, Place], councils: list[dict], partnerships: lis
         # names beside the markers while they fit; on a larger map they are in the hover and the panel
         mode="markers+text" if len(located) <= LABELLED else "markers", textposition="top center",
         textfont={"size": 10, "color": "#333"}, name="Councils (green: target met, red: short)",
-        text=[c["name"] for c in located], hovertext=[c["hover"] for c in located], hoverinfo="text",
+        text=[as_text(c["name"]) for c in located], hovertext=[c["hover"] for c in located], hoverinfo="text",
         customdata=[c["index"] for c in located],
         marker={"size": 10, "color": [MET_COLOURS.get(c["met"], MET_COLOURS[""]) for c in located],
                 "symbol": [SYMBOLS.get(c["body_type"], "triangle-up") for c in located],
@@ -106,13 +108,29 @@ def map_figure(places: dict[str, Place], councils: list[dict], partnerships: lis
         selected={"marker": {"size": 16}}, unselected={"marker": {"opacity": 0.45}},
         meta={"role": "councils"}))
     figure.update_layout(
-        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        xaxis={"visible": False, "range": _padded([p.x for p in places.values()])},
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1, "range": _padded([p.y for p in places.values()])},
         plot_bgcolor="#f4f7fb", paper_bgcolor="white", height=720, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         hovermode="closest", clickmode="event", dragmode="pan",
         legend={"title": {"text": "Partnerships by service (click one to hide it):"}, "itemsizing": "constant",
                 "orientation": "h", "y": -0.01, "yanchor": "top"},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Arial, sans-serif"})
     return figure
+
+
+def _padded(values: list[float]) -> list[float] | None:
+    """The axis range with room for the names beside the markers at its edges (at least 2 km)."""
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    pad = max(0.1 * (high - low), PAD_KM)
+    return [low - pad, high + pad]
+
+
+def as_text(value: str) -> str:
+    """A name for Plotly, which reads its strings as HTML (<b>, <a href>): escaped, a name is only ever text.
+    Quotes stay: Plotly decodes &lt; &gt; &amp; but shows &quot; as it is."""
+    return html.escape(str(value), quote=False)
 
 
 def _faint(colour: str) -> str:

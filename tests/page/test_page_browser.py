@@ -6,6 +6,7 @@ workbook's, a click on a council shows its own, the service filter works, and no
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -20,8 +21,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.marks import slow
-from tests.support.pages import SCENARIO_ROWS, scenarios_workbook
-from tests.support.paths import WEST_MIDLANDS
+from tests.support.pages import HOSTILE, SCENARIO_ROWS, hostile_input, scenarios_workbook
+from tests.support.paths import TRI_BOROUGH, WEST_MIDLANDS
 from tests.support.report_plans import sheet_table
 
 pytestmark = slow
@@ -84,7 +85,7 @@ def test_every_council_of_the_plan_is_on_the_map(page, plan):
         "const t = document.getElementById('plan-map').data.find(t => t.meta.role === 'councils');"
         "return [t.text, document.querySelectorAll('.scatterlayer .trace:last-child path.point').length,"
         " document.getElementById('plan-map').data.map(t => t.type)];")
-    assert set(drawn[0]) == names and len(drawn[0]) == len(names) == 38
+    assert {html.unescape(name) for name in drawn[0]} == names and len(drawn[0]) == len(names) == 38
     assert drawn[1] == len(names)  # drawn as SVG points, not just handed to Plotly
     assert set(drawn[2]) == {"scatter"}  # plain x/y: no geo trace, whose outlines come from a CDN
 
@@ -173,3 +174,16 @@ def test_a_scenarios_page_draws_its_chart(browser, tmp_path):
     assert net_benefit == [row[6] for row in SCENARIO_ROWS]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#scenario-chart .bars path")) >= 4
     assert all(url.startswith(LOCAL) for url in requests_made(browser))
+
+
+def test_a_name_that_is_html_is_shown_as_text(browser, tmp_path):
+    hostile_input(TRI_BOROUGH, tmp_path / "in.xlsx")
+    assert consolidate("run", tmp_path / "in.xlsx", "-o", tmp_path / "plan.xlsx").returncode == 0
+    assert consolidate("show", tmp_path / "plan.xlsx", "-o", tmp_path / "plan.html").returncode == 0
+    browser.get((tmp_path / "plan.html").as_uri())  # an alert() run by the page would fail every call below
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "yes")
+    Select(browser.find_element(By.ID, "council-picker")).select_by_visible_text(HOSTILE)
+    assert browser.find_element(By.CSS_SELECTOR, "#council-panel h3").text == HOSTILE
+    labels = browser.execute_script("return [...document.querySelectorAll('#plan-map .textpoint')].map(t => t.textContent)")
+    assert HOSTILE in labels  # Plotly drew the name as it is
+    assert browser.execute_script("return document.querySelectorAll('#plan-map a, #plan-map .textpoint b').length") == 0

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from optimizer.page.figures import shown
-from tests.support.pages import SCENARIO_ROWS, scenarios_workbook
+from tests.support.pages import HOSTILE, hostile_input, scenarios_workbook
 from tests.support.paths import TRI_BOROUGH
 from tests.support.report_plans import sheet_table
 
@@ -44,7 +44,7 @@ def plan(tri_plan, tmp_path) -> Path:
 
 def page_data(page: Path) -> dict:
     text = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', page.read_text(), re.S).group(1)
-    return json.loads(text.replace("<\\/", "</"))
+    return json.loads(text)
 
 
 def test_show_writes_one_self_contained_page_beside_the_outputs(plan):
@@ -150,6 +150,28 @@ def test_a_council_without_coordinates_is_listed_not_lost(tmp_path):
     text = (tmp_path / "plan.html").read_text()
     assert "Not on the map (no latitude and longitude in the workbook): Westminster." in text
     assert "Westminster" in {c["name"] for c in page_data(tmp_path / "plan.html")["councils"]}
+
+
+def test_a_name_that_is_html_stays_text(tmp_path):
+    hostile_input(TRI_BOROUGH, tmp_path / "in.xlsx")
+    assert consolidate("run", tmp_path / "in.xlsx", "-o", tmp_path / "plan.xlsx").returncode == 0
+    assert consolidate("show", tmp_path / "plan.xlsx", "-o", tmp_path / "plan.html").returncode == 0
+    text = (tmp_path / "plan.html").read_text()
+    assert "<script>alert(1)" not in text and '<a href="http://x.test/">' not in text
+    assert "Evil&lt;/script&gt;&lt;script&gt;alert(1)" in text  # in the council list, as text
+    assert HOSTILE in {c["name"] for c in page_data(tmp_path / "plan.html")["councils"]}
+
+
+def test_an_infeasible_plan_shows_why_and_no_totals(tmp_path):
+    source = openpyxl.load_workbook(TRI_BOROUGH)
+    source["Councils"]["C2"] = 90_000_000  # Hammersmith and Fulham cannot save that much
+    source.save(tmp_path / "in.xlsx")
+    assert consolidate("run", tmp_path / "in.xlsx", "-o", tmp_path / "plan.xlsx", "--targets", "hard").returncode == 3
+    done = consolidate("show", tmp_path / "plan.xlsx", "-o", tmp_path / "plan.html")
+    assert done.returncode == 0 and "3 councils (3 on the map), 0 partnerships" in done.stdout
+    text = (tmp_path / "plan.html").read_text()
+    assert '<b data-metric="status">infeasible</b>' in text and 'data-metric="net_benefit"' not in text
+    assert "Infeasible: no plan meets every hard target" in text and 'id="table-why-infeasible"' in text
 
 
 def test_a_scenarios_page_puts_the_scenarios_side_by_side(tmp_path):

@@ -34,3 +34,18 @@ def scenarios_workbook(path: Path) -> Path:
         changes.append(row)
     book.save(path)
     return path
+
+
+HOSTILE = 'Evil</script><script>alert(1)</script> & <b>Co</b> <a href="http://x.test/">x</a>'
+
+
+def hostile_input(source: Path, path: Path, name: str = HOSTILE) -> Path:
+    """The tri-borough input with Westminster renamed ``name`` in every sheet."""
+    book = openpyxl.load_workbook(source)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "Westminster" in cell.value:
+                    cell.value = cell.value.replace("Westminster", name)
+    book.save(path)
+    return path
