@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from optimizer.page.figures import shown
+from tests.support.marks import slow
 from tests.support.pages import HOSTILE, hostile_input, scenarios_workbook
 from tests.support.paths import TRI_BOROUGH
 from tests.support.report_plans import sheet_table
@@ -140,6 +141,7 @@ def test_a_plan_missing_a_column_names_it(plan, tmp_path):
     assert done.returncode == 2 and "Councils!A1: the column shortfall of a plan written by consolidate is missing" in done.stderr
 
 
+@slow  # a solve of its own
 def test_a_council_without_coordinates_is_listed_not_lost(tmp_path):
     source = openpyxl.load_workbook(TRI_BOROUGH)  # no distance limit: a council may have no location
     source["Councils"]["E4"] = source["Councils"]["F4"] = None
@@ -152,6 +154,7 @@ def test_a_council_without_coordinates_is_listed_not_lost(tmp_path):
     assert "Westminster" in {c["name"] for c in page_data(tmp_path / "plan.html")["councils"]}
 
 
+@slow  # a solve of its own
 def test_a_name_that_is_html_stays_text(tmp_path):
     hostile_input(TRI_BOROUGH, tmp_path / "in.xlsx")
     assert consolidate("run", tmp_path / "in.xlsx", "-o", tmp_path / "plan.xlsx").returncode == 0
@@ -162,6 +165,7 @@ def test_a_name_that_is_html_stays_text(tmp_path):
     assert HOSTILE in {c["name"] for c in page_data(tmp_path / "plan.html")["councils"]}
 
 
+@slow  # a solve of its own
 def test_an_infeasible_plan_shows_why_and_no_totals(tmp_path):
     source = openpyxl.load_workbook(TRI_BOROUGH)
     source["Councils"]["C2"] = 90_000_000  # Hammersmith and Fulham cannot save that much
