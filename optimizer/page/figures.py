@@ -30,7 +30,8 @@ KINDS.update(SUMMARY_KINDS)
 KINDS.update({"target_pct": "rate", "target_scale": "factor", "saving_scale": "factor", "one_off_scale": "factor",
               "discount_rate": "rate", "extra_shortfall": "money", "extra_impact": "impact",
               "lost_net_benefit": "money", "weighted_impact": "impact", "score": "impact", "weight": "impact",
-              "count": "int", "most_achievable": "money"})
+              "count": "int", "most_achievable": "money", "added": "int", "dropped": "int",
+              "net_benefit_vs_first": "money"})
 
 
 def shown(value: Any, kind: str | None) -> str:

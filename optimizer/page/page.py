@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from importlib import resources
 from typing import Any
 
@@ -30,7 +31,8 @@ COUNCIL_FIGURES = (("target", "Target"), ("saving_from_sharing", "Saving from sh
                    ("saving_from_reductions", "Saving from reductions"), ("total_saving", "Total saving"),
                    ("shortfall", "Shortfall"), ("target_met", "Target met"), ("one_off_cost", "One-off cost"))
 SCENARIO_METRICS = ("status", "gap", "total_annual_saving", "total_one_off_cost", "net_benefit", "total_shortfall",
-                    "total_impact", "councils_meeting_target", "partnerships")
+                    "total_impact", "councils_meeting_target", "partnerships", "added", "dropped",
+                    "net_benefit_vs_first")
 CHART_SERIES = (("total_shortfall", "Total shortfall (£)", "y"), ("net_benefit", "Net benefit (£)", "y"),
                 ("total_impact", "Total impact (right axis)", "y2"))
 OPEN_TABLES = ("Summary", "Partnerships", "Scenarios")
@@ -72,8 +74,7 @@ def plan_body(book: Book) -> str:
     members = partnership_members(book)
     places = plan_map.project({str(c["council"]): (float(c["latitude"]), float(c["longitude"]))
                                for c in councils if is_figure(c.get("latitude")) and is_figure(c.get("longitude"))})
-    data = {"councils": [council_data(i, c, partnerships, members, book) for i, c in enumerate(councils)],
-            "colours": colours}
+    data = {"councils": council_data(book, members), "colours": colours}
     figure = plan_map.map_figure(
         places,
         [{"name": str(c["council"]), "index": i, "met": str(c.get("target_met") or ""),
@@ -107,19 +108,23 @@ def partnership_members(book: Book) -> dict[str, list[str]]:
             for p in book.tables["Partnerships"].records()}
 
 
-def council_data(index: int, council: dict, partnerships: list[dict], members: dict[str, list[str]],
-                 book: Book) -> dict[str, Any]:
-    name = str(council["council"])
-    shares = [{"service": str(p["service"]), "partners": [m for m in members.get(str(p["partnership"]), []) if m != name],
-               "saving": column_shown("annual_saving", p["annual_saving"])}
-              for p in partnerships if name in members.get(str(p["partnership"]), [])]
-    reductions = book.tables["Reductions"].records() if "Reductions" in book.tables else []
-    cuts = [{"service": str(r["service"]), "pct": column_shown("reduction_pct", r.get("reduction_pct")),
-             "saving": column_shown("annual_saving", r.get("annual_saving"))}
-            for r in reductions if str(r.get("council")) == name]
-    return {"name": name, "index": index, "body_type": str(council.get("body_type") or "council"),
-            "figures": [[field, label, council_figure(field, council.get(field))] for field, label in COUNCIL_FIGURES],
-            "partnerships": shares, "reductions": cuts}
+def council_data(book: Book, members: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Each council's figures for the panel, formatted, with what it shares (and with whom) and its reductions."""
+    shares: dict[str, list[dict]] = {}
+    for p in book.tables["Partnerships"].records():
+        group = members.get(str(p["partnership"]), [])
+        for name in group:
+            shares.setdefault(name, []).append({"service": str(p["service"]), "partners": [m for m in group if m != name],
+                                                "saving": column_shown("annual_saving", p["annual_saving"])})
+    cuts: dict[str, list[dict]] = {}
+    for r in book.tables["Reductions"].records() if "Reductions" in book.tables else []:
+        cuts.setdefault(str(r["council"]), []).append({
+            "service": str(r["service"]), "pct": column_shown("reduction_pct", r.get("reduction_pct")),
+            "saving": column_shown("annual_saving", r.get("annual_saving"))})
+    return [{"name": str(c["council"]), "index": i, "body_type": str(c.get("body_type") or "council"),
+             "figures": [[field, label, council_figure(field, c.get(field))] for field, label in COUNCIL_FIGURES],
+             "partnerships": shares.get(str(c["council"]), []), "reductions": cuts.get(str(c["council"]), [])}
+            for i, c in enumerate(book.tables["Councils"].records())]
 
 
 def council_figure(field: str, value: Any) -> str:
@@ -218,14 +223,13 @@ def scenario_chart(scenarios: list[dict]) -> go.Figure:
 
 
 def change_counts(book: Book) -> str:
-    counts: dict[str, dict[str, int]] = {}
-    for row in book.tables["Changes"].records():
-        counts.setdefault(str(row["scenario"]), {"added": 0, "dropped": 0})[str(row["change"])] = \
-            counts.get(str(row["scenario"]), {}).get(str(row["change"]), 0) + 1
+    counts = Counter((str(r["scenario"]), str(r["change"])) for r in book.tables["Changes"].records())
     if not counts:
-        return "<p>Every scenario chose the same partnerships as the first.</p>"
-    items = "".join(f"<li>{esc(name)}: {c.get('added', 0)} partnerships added, {c.get('dropped', 0)} dropped</li>"
-                    for name, c in counts.items())
+        return ("<p>No scenario's plan differs from the first scenario's in its partnerships (a scenario without "
+                "a plan lists no changes).</p>")
+    names = dict.fromkeys(name for name, _ in counts)
+    items = "".join(f"<li>{esc(name)}: {counts[name, 'added']} partnerships added, {counts[name, 'dropped']} dropped</li>"
+                    for name in names)
     return f"<h2>Against the first scenario's plan</h2><ul>{items}</ul>"
 
 
