@@ -123,7 +123,8 @@ def council_data(book: Book, members: dict[str, list[str]]) -> list[dict[str, An
             "saving": column_shown("annual_saving", r.get("annual_saving"))})
     return [{"name": str(c["council"]), "index": i, "body_type": str(c.get("body_type") or "council"),
              "figures": [[field, label, council_figure(field, c.get(field))] for field, label in COUNCIL_FIGURES],
-             "partnerships": shares.get(str(c["council"]), []), "reductions": cuts.get(str(c["council"]), [])}
+             "partnerships": shares.get(str(c["council"]), []), "reductions": cuts.get(str(c["council"]), []),
+             "why_short": str(c.get("why_short") or "")}  # the reason a council is left short, where the plan says
             for i, c in enumerate(book.tables["Councils"].records())]
 
 

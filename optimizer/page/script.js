@@ -26,6 +26,7 @@ function consolidatePage(plotId) {
       figures.appendChild(element("dd", text, {"data-field": field}));
     }
     panel.appendChild(figures);
+    if (council.why_short) panel.appendChild(element("p", council.why_short, {"data-field": "why_short", "class": "why"}));
     panel.appendChild(element("h4", council.partnerships.length ? "Shares" : "Shares nothing in this plan"));
     const shares = element("ul", undefined, {"class": "shares"});
     for (const share of council.partnerships) {

@@ -133,6 +133,19 @@ def test_a_plan_saved_without_its_calculated_values_says_which_cells(plan, tmp_p
     assert not (tmp_path / "p.html").exists()
 
 
+def test_a_councils_reason_for_falling_short_is_shown_where_the_plan_gives_one(plan, tmp_path):
+    book = openpyxl.load_workbook(plan, data_only=True)  # values only, as a plan pasted as values
+    councils = book["Councils"]
+    column = councils.max_column + 1
+    councils.cell(1, column, "why_short")
+    councils.cell(2, column, "too far from its neighbours for the distance limit")
+    book.save(plan)
+    assert consolidate("show", plan, "-o", tmp_path / "p.html").returncode == 0
+    reasons = {c["name"]: c["why_short"] for c in page_data(tmp_path / "p.html")["councils"]}
+    assert reasons[councils["A2"].value] == "too far from its neighbours for the distance limit"
+    assert sorted(reasons.values()).count("") == 2
+
+
 def test_a_plan_missing_a_column_names_it(plan, tmp_path):
     book = openpyxl.load_workbook(plan, data_only=True)  # values only: as if pasted as values
     book["Councils"]["F1"] = "gap to target"
