@@ -70,13 +70,21 @@ def page(browser, plan):
     return browser
 
 
-def requests_made(driver) -> list[str]:
-    urls = []
+def network_log(driver) -> tuple[dict[str, str], dict[str, str]]:
+    """Every request the page started since the last call (id: url), and why each blocked one was ({id: reason})."""
+    started, blocked = {}, {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
+        params = message["params"]
         if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
-            urls.append(message["params"].get("request", {}).get("url") or message["params"].get("url", ""))
-    return urls
+            started[params["requestId"]] = params.get("request", {}).get("url") or params.get("url", "")
+        elif message["method"] == "Network.loadingFailed" and params.get("blockedReason"):
+            blocked[params["requestId"]] = params["blockedReason"]
+    return started, blocked
+
+
+def requests_made(driver) -> list[str]:
+    return list(network_log(driver)[0].values())
 
 
 def test_every_council_of_the_plan_is_on_the_map(page, plan):
@@ -160,6 +168,21 @@ def test_no_request_leaves_the_machine(page):
     assert urls and all(url.startswith(LOCAL) for url in urls), [u for u in urls if not u.startswith(LOCAL)]
     problems = [e["message"] for e in page.get_log("browser") if e["level"] == "SEVERE" or "Content Security" in e["message"]]
     assert problems == []
+
+
+def test_the_page_is_not_allowed_to_fetch_anything(page):
+    """The Content-Security-Policy itself: a fetch or an image from elsewhere, tried by a script, is refused."""
+    refused = page.execute_async_script("""
+        const done = arguments[arguments.length - 1], seen = [];
+        document.addEventListener('securitypolicyviolation', e => seen.push(e.violatedDirective));
+        const image = new Image();
+        image.src = 'http://example.invalid/tile.png';
+        fetch('https://example.invalid/data.json').then(() => done(['fetched'])).catch(
+            () => setTimeout(() => done(seen), 0));""")
+    assert "fetched" not in refused and {"connect-src", "img-src"} <= set(refused)
+    started, blocked = network_log(page)
+    tried = [request for request, url in started.items() if "example.invalid" in url]
+    assert tried and all(blocked.get(request) == "csp" for request in tried)  # stopped before the network
 
 
 def test_a_scenarios_page_draws_its_chart(browser, tmp_path):

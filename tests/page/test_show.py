@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -71,6 +72,19 @@ def test_the_page_carries_each_councils_figures_as_the_workbook_has_them(plan, t
         assert councils[row["council"]]["total_saving"] == f"£{int(row['total_saving'] + 0.5):,}"
         assert councils[row["council"]]["target"] == f"£{int(row['target'] + 0.5):,}"
         assert councils[row["council"]]["target_met"] == row["target_met"]
+
+
+def test_the_pages_tables_are_the_workbooks(plan, tmp_path):
+    page = tmp_path / "tri.html"
+    assert consolidate("show", plan, "-o", page).returncode == 0
+    table = re.search(r'<details open id="table-partnerships">.*?<tbody>(.*?)</tbody>', page.read_text(), re.S).group(1)
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)]
+    expected = sheet_table(plan, "Partnerships", "partnership")
+    assert len(rows) == len(expected) == 3
+    for row, sheet_row in zip(rows, expected):
+        assert html.unescape(row[0]) == sheet_row["partnership"]
+        assert row[4] == f"£{int(sheet_row['annual_saving'] + 0.5):,}" and row[5] == f"£{int(sheet_row['one_off_cost'] + 0.5):,}"
+        assert row[7] == f"{sheet_row['payback_years']:.1f}"
 
 
 def test_an_existing_page_is_replaced_only_with_force(plan, tmp_path):
