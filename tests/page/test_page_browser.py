@@ -20,6 +20,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from optimizer.report.workbook import write_plan
 from tests.support.marks import slow
 from tests.support.pages import HOSTILE, SCENARIO_ROWS, hostile_input, scenarios_workbook
 from tests.support.paths import TRI_BOROUGH, WEST_MIDLANDS
@@ -52,10 +53,10 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory) -> Path:
+def plan(west_midlands_plan, tmp_path_factory) -> Path:
+    """The West Midlands plan workbook (the session's plan, solved once for every test that needs it) and its page."""
     folder = tmp_path_factory.mktemp("wm")
-    done = consolidate("run", WEST_MIDLANDS, "-o", folder / "wm-plan.xlsx")
-    assert done.returncode == 0, done.stderr
+    write_plan(west_midlands_plan, folder / "wm-plan.xlsx", force=False, input_path=WEST_MIDLANDS)
     done = consolidate("show", folder / "wm-plan.xlsx", "-o", folder / "wm.html")
     assert done.returncode == 0, done.stderr
     return folder / "wm-plan.xlsx"
