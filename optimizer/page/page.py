@@ -21,7 +21,7 @@ from optimizer.page.figures import column_shown, is_figure
 from optimizer.page.read import Book, Table
 
 # No request of any kind may leave the page: scripts and styles are inline, images are data: URLs.
-CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data: blob:; font-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'")
 HEADLINE = (("status", "Status"), ("total_annual_saving", "Saved a year"), ("total_one_off_cost", "One-off cost"),
             ("net_benefit", "Net benefit"), ("total_shortfall", "Shortfall against targets"),
@@ -185,7 +185,7 @@ def unplaced_note(unplaced: list[str]) -> str:
 def scenarios_body(book: Book) -> str:
     scenarios = book.tables["Scenarios"].records()
     header = book.tables["Scenarios"].header
-    changed = [c for c in header[1:header.index("status")]]  # the values each scenario changes
+    changed = list(header[1:header.index("status")])  # the values each scenario changes
     return "\n".join([
         side_by_side(scenarios, changed),
         plot_html(scenario_chart(scenarios), "scenario-chart"),
@@ -246,15 +246,19 @@ def tables_html(book: Book) -> str:
 def table_html(table: Table) -> str:
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in table.header)
     body = []
-    summary = table.sheet == "Summary"
     for row in table.rows:
-        kind_of = (lambda c, _row=row: _row[0] if summary and c == "value" else c)
-        cells = "".join(f'<td class="{_align(v)}">{esc(column_shown(kind_of(h), v))}</td>' for h, v in zip(table.header, row))
+        cells = "".join(f'<td class="{_align(v)}">{esc(column_shown(_format_of(table, row, h), v))}</td>'
+                        for h, v in zip(table.header, row))
         body.append(f"<tr>{cells}</tr>")
     opened = " open" if table.sheet in OPEN_TABLES else ""
     slug = "".join(ch if ch.isalnum() else "-" for ch in table.sheet.lower())
     return (f'<details{opened} id="table-{slug}"><summary>{esc(table.sheet)} ({len(table.rows)} rows)</summary>'
             f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div></details>')
+
+
+def _format_of(table: Table, row: tuple, column: str) -> str:
+    """The column whose number format a cell takes: a Summary value takes its metric's."""
+    return str(row[0]) if table.sheet == "Summary" and column == "value" else column
 
 
 def plot_html(figure: go.Figure, div_id: str, *, post_script: str | None = None) -> str:
