@@ -92,6 +92,10 @@ def plan_body(book: Book) -> str:
         "to see its savings against its target and its partners.</p></aside>",
         plot_html(figure, "plan-map", post_script="consolidatePage('{plot_id}');"),
         "</div>",
+        '<p class="note key">On the map: <span class="met">&#9679;</span> target met, <span class="short">&#9679;'
+        '</span> short, <span class="none">&#9679;</span> no target; &#9679; a council, &#9632; police, &#9670; fire, '
+        "&#9650; another body; &#215; a partnership's centre (its saving on hover). Scroll to zoom, drag to move; "
+        "click a service in the legend to hide it, double-click to show it alone.</p>",
         unplaced_note(unplaced),
         tables_html(book),
     ])

@@ -99,7 +99,7 @@ def map_figure(places: dict[str, Place], councils: list[dict], partnerships: lis
         x=[places[c["name"]].x for c in located], y=[places[c["name"]].y for c in located],
         # names beside the markers while they fit; on a larger map they are in the hover and the panel
         mode="markers+text" if len(located) <= LABELLED else "markers", textposition="top center",
-        textfont={"size": 10, "color": "#333"}, name="Councils (green: target met, red: short)",
+        textfont={"size": 10, "color": "#333"}, name="Councils",
         text=[as_text(c["name"]) for c in located], hovertext=[c["hover"] for c in located], hoverinfo="text",
         customdata=[c["index"] for c in located],
         marker={"size": 10, "color": [MET_COLOURS.get(c["met"], MET_COLOURS[""]) for c in located],
@@ -112,8 +112,7 @@ def map_figure(places: dict[str, Place], councils: list[dict], partnerships: lis
         yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1, "range": _padded([p.y for p in places.values()])},
         plot_bgcolor="#f4f7fb", paper_bgcolor="white", height=720, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         hovermode="closest", clickmode="event", dragmode="pan",
-        legend={"title": {"text": "Partnerships by service (click one to hide it):"}, "itemsizing": "constant",
-                "orientation": "h", "y": -0.01, "yanchor": "top"},
+        legend={"title": {"text": "Partnerships by service"}, "itemsizing": "constant"},
         font={"family": "system-ui, -apple-system, 'Segoe UI', Arial, sans-serif"})
     return figure
 
