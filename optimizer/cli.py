@@ -226,6 +226,42 @@ def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, bo
                f"{len(result.tables['Services'])} services")
 
 
+@cli.command()
+@click.argument("book_path", metavar="PLAN_OR_SCENARIOS", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Page to write [default: outputs/<workbook name>.html].")
+@click.option("--force", is_flag=True, help="Replace the page if it exists already.")
+def show(book_path: Path, output: Path | None, force: bool) -> None:
+    """Write one web page to explore a plan or scenarios workbook: a map, the figures, the tables.
+
+    The page is a single HTML file that needs no network: open it in any browser, mail it, put it on a USB stick.
+    """
+    from optimizer.excel.book import Rendered
+    from optimizer.excel.files import save_workbook
+    from optimizer.page.page import describe, render_page
+    from optimizer.page.read import read_book
+
+    output = output or Path("outputs") / f"{book_path.stem}.html"
+    if output.suffix.lower() not in (".html", ".htm"):
+        fail(EXIT_INPUT, f"{output}: the page is a web page; give a file name ending in .html")
+    try:
+        check_output_path(output, force=force, inputs=[book_path])
+    except OutputError as error:
+        fail(EXIT_INPUT, str(error))
+    try:
+        book = read_book(book_path)
+    except InputError as error:
+        if [problem.where for problem in error.problems] == [str(book_path)]:  # about the whole file: one line
+            fail(EXIT_INPUT, str(error.problems[0]))
+        report_problems(book_path, error.problems)
+        sys.exit(EXIT_INPUT)
+    try:
+        save_workbook(Rendered(render_page(book).encode("utf-8")), output, force=force, inputs=[book_path])
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+    click.echo(f"Page written to {output}: {describe(book)}; open it in a web browser (no network needed)")
+
+
 def main() -> None:
     """Entry point: no traceback reaches a finance officer unless CONSOLIDATE_DEBUG is set."""
     try:

@@ -40,6 +40,7 @@ NUMBER_FORMATS = {
     "int": "0",
     "seconds": "0.00",
     "factor": "0.0000",  # a discount factor or a share of £1: four places show 3.5 % discounting
+    "degrees": "0.0000",  # latitude and longitude: four places are about 10 m
 }
 HEADER = {"bold": True, "bg_color": "#DDEBF7", "bottom": 1, "text_wrap": True, "valign": "top"}
 TITLE = {"bold": True, "font_size": 14}

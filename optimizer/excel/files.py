@@ -75,7 +75,7 @@ def save_workbook(workbook: Savable, path: Path, *, force: bool, inputs: Iterabl
     temp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=f"{path.suffix}.tmp", dir=path.parent)
         temp = Path(temp_name)
         os.close(handle)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; a plan is an ordinary file

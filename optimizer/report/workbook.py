@@ -58,6 +58,8 @@ COUNCIL_COLUMNS = (
     Column("saving_from_reductions", "money"), Column("total_saving", "money"), Column("shortfall", "money"),
     Column("target_met"), Column("staff_reduction_fte", "fte"), Column("one_off_cost", "money"),
     Column("net_budget", "money"), Column("saving_pct_of_budget", "rate"),
+    # where the council is and what kind of body, as in the input: `consolidate show` maps the plan from them
+    Column("latitude", "degrees"), Column("longitude", "degrees"), Column("body_type"),
 )
 MEMBERSHIP_COLUMNS = (
     Column("council"), Column("service"), Column("partnership", width=40), Column("partners", "int"),
@@ -312,7 +314,8 @@ def council_row(plan: Plan, at: Layout, i: int, line) -> list[Any]:
         return f"{sum_where(m.span('council'), name, m.span(column))}+{sum_where(r.span('council'), name, r.span(column))}"
 
     met = "" if line.target_met is None else ("yes" if line.target_met else "no")
-    budget = plan.inputs.council[line.council].net_budget
+    council = plan.inputs.council[line.council]
+    budget = council.net_budget
     return [
         line.council, line.target,
         Formula(sum_where(m.span("council"), name, m.span("annual_saving")), line.saving_from_sharing),
@@ -326,6 +329,7 @@ def council_row(plan: Plan, at: Layout, i: int, line) -> list[Any]:
         budget,
         Formula(f"IF({c.here('net_budget', i)}>0,{total}/{c.here('net_budget', i)},0)",
                 line.total_saving / budget if budget > 0 else 0.0),
+        council.latitude, council.longitude, council.body_type,
     ]
 
 
