@@ -17,8 +17,32 @@ from pathlib import Path
 from optimizer.workbook.inputs import InputError, Inputs, Problem
 from optimizer.workbook.problems import Loc, Report
 from optimizer.workbook.rules import check_inputs
-from optimizer.workbook.source import open_workbook
+from optimizer.workbook.schema import normalise
+from optimizer.workbook.sense import sense_checks
+from optimizer.workbook.source import Source, open_workbook
 from optimizer.workbook.tables import read_tables, sheet_for
+
+
+# Sheets only the workbooks consolidate writes have (an input has Services): given as the input, such a
+# workbook is named for what it is in one message, not met with a problem for every sheet it lacks.
+WRITTEN = (
+    ("a plan workbook written by consolidate run", ("Summary", "Membership", "Run info"),
+     "give the input workbook the plan was made from (its Run info sheet names it under input_file)"),
+    ("a scenarios workbook written by consolidate scenarios", ("Scenarios", "Changes"),
+     "give the input workbook the scenarios were made from"),
+)
+
+
+def written_by_consolidate(source: Source) -> Problem | None:
+    """A plan or scenarios workbook given where an input workbook belongs, told as one problem."""
+    titles = {normalise(title) for title in source.titles}
+    if normalise("Services") in titles:
+        return None
+    for what, sheets, advice in WRITTEN:
+        if all(normalise(sheet) in titles for sheet in sheets):
+            return Problem("", f"{source.name} is {what} (it has the sheets {', '.join(sheets)} and no Services), "
+                               f"not an input workbook; {advice}")
+    return None
 
 
 @dataclass(frozen=True)
@@ -30,11 +54,15 @@ class Loaded:
 def load_workbook_inputs(path: str | Path) -> Loaded:
     """Read and check an input workbook; raises InputError listing every problem, in workbook order."""
     source = open_workbook(path, wanted=lambda title: sheet_for(title) is not None)
+    ours = written_by_consolidate(source)
+    if ours is not None:
+        raise InputError([ours])
     report = Report()
     for note in source.notes:
         report.warn(Loc("", source.name), note)
     tables = read_tables(source, report)
     inputs = check_inputs(tables, report)
+    sense_checks(tables, report)
     if report.errors:
         raise InputError(report.problems(), report.warnings())
     inputs = replace(inputs, source_name=source.name, source_sha256=source.sha256)
