@@ -59,11 +59,11 @@ def check_workbook_path(path: Path, *, force: bool, inputs: Iterable[Path] = ())
     """``check_output_path`` for an Excel workbook: its name must end in .xlsx, or Excel would not open
     it as one (and `-o plan.csv` would be an Excel file named .csv)."""
     path = Path(path)
+    check_output_path(path, force=force, inputs=inputs)  # a folder or the input is told as such first
     if path.suffix.lower() != WORKBOOK_SUFFIX:
         given = f"ends in '{path.suffix}'" if path.suffix else "has no extension"
         raise OutputError(f"{path}: the output is an Excel workbook, so its name must end in .xlsx, and this one "
                           f"{given}; try {path.with_suffix(WORKBOOK_SUFFIX)}. Nothing was written")
-    check_output_path(path, force=force, inputs=inputs)
 
 
 def _check_folder(path: Path) -> None:
