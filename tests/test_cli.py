@@ -132,7 +132,7 @@ def test_filled_template_plan(filled, tmp_path):
     assert summary["net_benefit"] == pytest.approx(5 * 330_000 - 385_000)
     assert summary["input_sha256"] == digest(filled)
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames[:4] == ["Summary", "Partnerships", "Reductions", "Councils"]
+    assert book.sheetnames[:5] == ["Overview", "Summary", "Partnerships", "Reductions", "Councils"]
     partnership = [c.value for c in book["Partnerships"][2]]
     assert partnership[2] == "Northshire; Eastvale; Westbury" and partnership[3] == 3
 
