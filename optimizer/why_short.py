@@ -8,8 +8,8 @@ Three questions, in turn, each answered from figures, never guessed:
    payback limit.
 2. Its own caps: max_shared_services, max_partners or max_staff_reduction_pct used up in the plan.
 3. Its partners' other commitments: an option that would save it more needs a council whose service
-   is already in another partnership or reduction of the plan, or whose own caps are used up; and the
-   investment budget, when the plan spends all of it.
+   is already in another partnership or reduction of the plan, or whose own caps are used up, or that
+   costs more once than the investment budget has left.
 When none of these applies, the plan's first aim says why: the least total shortfall over all
 councils, which helping this one would raise.
 """
@@ -54,10 +54,11 @@ class Shortfalls:
 
     def __init__(self, inputs: Inputs, candidates: Candidates, partnerships, reductions) -> None:
         self.inputs = inputs
+        # (council, service) -> (its saving, the members, the group's one-off cost) of each candidate
         self.options: dict[tuple[str, str], list[tuple[float, tuple[str, ...], float]]] = defaultdict(list)
         for group in candidates.partnerships:
-            for council, saving, one_off in zip(group.members, group.saving, group.one_off):
-                self.options[(council, group.service)].append((saving, group.members, one_off))
+            for council, saving in zip(group.members, group.saving):
+                self.options[(council, group.service)].append((saving, group.members, group.one_off_cost))
         self.reductions: dict[tuple[str, str], float] = defaultdict(float)
         for r in candidates.reductions:
             cost = inputs.service_row[(r.council, r.service)].annual_cost
@@ -132,7 +133,7 @@ class Shortfalls:
                 return (f"distance: too few partners within {reach:g} km for a larger partnership in {{services}}"
                         if now > 0 else f"distance: no partner within {reach:g} km for {{services}}")
             return "rules or body types keep partners apart in {services}"
-        if max(t.saving_pct for t in curve) > max(t.saving_pct for t in formable) + RATE_NOISE:
+        if max(t.saving_pct for t in curve) > max((t.saving_pct for t in formable), default=0.0) + RATE_NOISE:
             return "partnership sizes: too few councils deliver {services} for the larger groups of the savings curve"
         return None
 
@@ -170,8 +171,15 @@ class Shortfalls:
         found = []
         for service in self.services(council):
             current = self.use.get((council, service), Use()).saving
-            for saving, members, _ in sorted(self.options[(council, service)], reverse=True):
+            for saving, members, one_off in sorted(self.options[(council, service)], reverse=True):
                 if saving <= current + MET:
+                    break
+                left = self.budget_left()
+                if left is not None and one_off > left + 1.0:
+                    found.append((saving - current, f"the investment budget: a partnership for {service} "
+                                                    f"({pounds(saving - current)} a year more) would cost "
+                                                    f"{pounds(one_off)} once, and {pounds(max(0.0, left))} of the "
+                                                    f"{pounds(self.inputs.settings.investment_budget)} budget is left"))
                     break
                 committed = [m for m in members if m != council and self.committed(m, service, council)]
                 capped = [m for m in members if m != council and m not in committed and self.caps_full(m, service)]
@@ -193,6 +201,10 @@ class Shortfalls:
         use = self.use.get((partner, service))
         return use is not None and council not in use.members
 
+    def budget_left(self) -> float | None:
+        budget = self.inputs.settings.investment_budget
+        return None if budget is None else budget - self.one_off
+
     def budget_spent(self) -> str | None:
         budget = self.inputs.settings.investment_budget
         if budget is not None and self.one_off >= budget - 1.0:
@@ -212,7 +224,7 @@ class Shortfalls:
         if most >= target - MET:
             parts += self.commitments(council)
             spent = self.budget_spent()
-            if spent:
+            if spent and not any(part.startswith("the investment budget") for part in parts):
                 parts.append(spent)
             if not parts:
                 parts.append("the plan leaves the least total shortfall over all councils: meeting this target "
