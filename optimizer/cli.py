@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from optimizer import __version__
+from optimizer import progress as words
 from optimizer.excel.files import OutputError, check_workbook_path
 from optimizer.solve.names import SOLVERS
 from optimizer.status import (
@@ -160,7 +161,7 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     inputs = inputs.with_settings(settings)
     # progress is for a person watching: not with --quiet, nor when standard error is a file or a pipe
     show = not quiet and sys.stderr.isatty()
-    progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
+    progress = words.without_repeats(lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
     recorder = ModelRecorder()
     try:
         plan = optimise(inputs, progress=progress, on_program=recorder)
