@@ -114,7 +114,8 @@ def overview_sheet(book: Book, plan: Plan, at: Sources) -> None:
         row = headline_rows(book, sheet, plan, at, row) + 1
         row = short_rows(book, sheet, plan, at, row) + 1
         row = partnership_rows(book, sheet, plan, at, row) + 1
-        row = chart_rows(book, sheet, plan, at, row)
+        if plan.total_annual_saving > 0:  # an empty chart says nothing
+            row = chart_rows(book, sheet, plan, at, row)
     elif plan.diagnosis:
         row = section(book, sheet, row, "What stands in the way", ("subject", "", "", "", "finding"))
         for d in plan.diagnosis[:LISTED_SHORT]:
