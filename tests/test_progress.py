@@ -67,3 +67,13 @@ def test_a_line_that_says_again_what_the_last_said_is_dropped():
         say(line)
     assert shown == ["  no plan can do harm scored below 1.000 (1.0 s)", "  a plan that does harm scored 2.000 (3.0 s)",
                      "  no plan can do harm scored below 1.000 (4.0 s)"]
+
+
+def test_steps_the_time_limit_leaves_unreached_say_so_last():
+    """A limit spent before any aim starts: no line may claim more than the status does."""
+    inputs = load_workbook_inputs(ROOT / "inputs" / "tri_borough.xlsx").inputs
+    lines: list[str] = []
+    plan = optimise(inputs.with_settings(inputs.settings.override(time_limit_s=1e-6)), progress=lines.append)
+    assert plan.status == "no_solution"
+    n = len(plan.stages)
+    assert lines[-n:] == [f"step {k} of {n}: not reached within the time limit" for k in range(1, n + 1)]

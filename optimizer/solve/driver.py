@@ -76,6 +76,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             remaining = settings.time_limit_s - (time.perf_counter() - began)
             if remaining <= 0:
                 stages.append(StageResult(aim.name, Termination.NOT_RUN, plan is not None))
+                progress(words.step_done(k + 1, len(model.aims), stages[-1], settings.mip_gap))
                 if on_program is not None:
                     on_program(model, aim, matrix, stages[-1])
                 continue
