@@ -40,6 +40,16 @@ def listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+DISTANCE = "distance: no partner within "
+
+
+def merged_distances(phrases: list[str]) -> list[str]:
+    """One "distance:" phrase for every limit: "within 25 km for A; within 50 km for B"."""
+    far = [p.removeprefix(DISTANCE) for p in phrases if p.startswith(DISTANCE)]
+    rest = [p for p in phrases if not p.startswith(DISTANCE)]
+    return rest[:1] + ([DISTANCE + "; within ".join(far)] if far else []) + rest[1:] if far else phrases
+
+
 @dataclass(frozen=True)
 class Use:
     """How the plan uses one (council, service): the partnership (its members) or a reduction."""
@@ -102,7 +112,7 @@ class Shortfalls:
             kind = self.limit_of(council, service)
             if kind:
                 kinds[kind].append(service)
-        phrases = [phrase.format(services=listed(services)) for phrase, services in kinds.items()]
+        phrases = merged_distances([phrase.format(services=listed(services)) for phrase, services in kinds.items()])
         if closed:  # first: usually most of a county's spending (social care, schools)
             phrases.insert(0, f"{pounds(spend)} a year of its spending is in services it cannot share or cut: "
                               f"{listed(closed)}")

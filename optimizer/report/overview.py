@@ -43,8 +43,7 @@ def status_words(plan: Plan) -> str:
         return ("This is the best plan the rules allow, proven: first the least shortfall against the targets, then "
                 "the least harm from cutting services, then the greatest net benefit.")
     if plan.status == RunStatus.FEASIBLE:
-        return (f"This is the best plan found in the time allowed, not proven best: a plan at most {plan.gap:.2%} "
-                "better may exist.")
+        return f"This is the best plan found in the time allowed, not proven best: {context.aims_proven(plan)}."
     if plan.status == RunStatus.INFEASIBLE:
         return ("There is no plan: no plan meets every hard target and required partnership. The Why infeasible "
                 "sheet says what stands in the way.")
@@ -99,7 +98,7 @@ def section(book: Book, sheet, row: int, title: str, headers: tuple[str, ...]) -
 
 
 def lines(text: str, width: float) -> int:
-    return max(1, -(-len(text) // int(width * 1.05)))
+    return max(1, -(-len(text) // int(width * 1.2)))  # characters a line holds at this width, as printed
 
 
 def overview_sheet(book: Book, plan: Plan, at: Sources) -> None:
