@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from optimizer.pipeline import optimise
+from optimizer.plan import Plan
 from optimizer.workbook.inputs import Inputs
 from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.paths import TRI_BOROUGH, WEST_MIDLANDS
@@ -29,3 +31,11 @@ def west_midlands_plan(west_midlands_inputs):
 def tri_borough_inputs() -> Inputs:
     """The shipped tri-borough example, read once."""
     return load_workbook_inputs(TRI_BOROUGH).inputs
+
+
+@pytest.fixture(scope="session")
+def west_midlands_plan(west_midlands_inputs) -> Plan:
+    """The West Midlands example's proven plan, solved once. CBC proves it in seconds where HiGHS
+    takes longer (README); the plan is the same either way."""
+    inputs = west_midlands_inputs
+    return optimise(inputs.with_settings(inputs.settings.override(solver="cbc")))

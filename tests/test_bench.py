@@ -58,6 +58,17 @@ def test_variants_change_only_what_they_say():
     assert dense.councils == plain.councils and dense.services == plain.services
 
 
+@slow
+def test_the_capped_variant_brings_police_and_fire_and_caps_every_body():
+    plain = load(Case("2023-24", "North East").name)
+    capped = load(Case("2023-24", "North East", variant="cap3").name)
+    assert {c.max_partners for c in capped.councils} == {3}
+    assert {c.body_type for c in capped.councils} == {"council", "police", "fire"}
+    councils = [c for c in capped.councils if c.body_type == "council"]
+    assert [c.name for c in councils] == [c.name for c in plain.councils]
+    assert curve(capped, "Central services") == curve(plain, "Central services")
+
+
 def test_a_child_run_reports_a_proven_plan():
     done = subprocess.run([sys.executable, "-m", "optimizer.bench", "--cases", "tri_borough", "--solvers", "highs",
                            "--time-limit", "30"], capture_output=True, text=True, timeout=300, check=False)

@@ -42,11 +42,19 @@ def _importer_curve(overhead: float, partners: int, km: float) -> Curve:
     return Curve(tuple(p.saving_pct for p in sharing_curve(overhead, partners, km)), km)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """Other assumptions: a change to the imported tables, and the bodies imported beside the councils."""
+
+    change: Callable[[dict[str, list[dict]]], dict[str, list[dict]]]
+    bodies: tuple[str, ...] = ()
+
+
 def _recurved(central: Callable[[], Curve] | None = None, front: Callable[[], Curve] | None = None,
-              scale: float = 1.0) -> Callable[[list[dict]], list[dict]]:
+              scale: float = 1.0) -> Variant:
     """A variant that redraws the central-services and front-line curves, or scales every saving."""
 
-    def change(sharing: list[dict]) -> list[dict]:
+    def recurve(sharing: list[dict]) -> list[dict]:
         from optimizer.importers.assumptions import PAYBACK_YEARS, SERVICE_LINES
 
         back_office = {line.service for line in SERVICE_LINES if line.back_office}
@@ -62,16 +70,26 @@ def _recurved(central: Callable[[], Curve] | None = None, front: Callable[[], Cu
                 rows += curve().rows(service, PAYBACK_YEARS)
         return rows
 
-    return change
+    return Variant(lambda tables: {**tables, "Sharing": recurve(tables["Sharing"])})
+
+
+def _capped(partners: int) -> Variant:
+    """Community Budgets with alliances: police and fire bodies beside the councils, and every body
+    in partnerships with at most ``partners`` others in all (issue 17's measurement at scale)."""
+    return Variant(lambda tables: {**tables, "Councils": [{**row, "max_partners": partners}
+                                                          for row in tables["Councils"]]},
+                   bodies=("police", "fire"))
 
 
 #: Assumptions other than the importer's: wider back offices, wider front lines, a leaner curve,
-#: and the dense London of issue 20 (every borough within reach of every other).
-VARIANTS: dict[str, Callable[[list[dict]], list[dict]]] = {
+#: the dense London of issue 20 (every borough within reach of every other), and alliances of at
+#: most three partners among councils, police and fire.
+VARIANTS: dict[str, Variant] = {
     "central5x80": _recurved(central=lambda: _importer_curve(0.20, 5, 80.0)),
     "front4x40": _recurved(front=lambda: _importer_curve(0.05, 4, 40.0)),
     "lean30": _recurved(scale=0.7),
     "dense": _recurved(central=lambda: Curve((0.04, 0.06, 0.075), 50.0), front=lambda: Curve((0.02, 0.03), 25.0)),
+    "cap3": _capped(3),
 }
 
 
@@ -108,11 +126,11 @@ def parse(name: str) -> Case | str:
 
 def matrix() -> list[str]:
     """Both years x (each region, England); England at 1 %, 3 % and 5 %; each variant on England
-    and on London."""
+    and on London; the caps on the West Midlands too."""
     names = [Case(year, area).name for year in YEARS for area in (*REGIONS, ENGLAND)]
     names += [Case(year, ENGLAND, pct).name for year in YEARS for pct in (0.01, 0.03, 0.05)]
     names += [Case(YEARS[0], area, variant=v).name for v in VARIANTS for area in (ENGLAND, "London")]
-    names += [Case(YEARS[1], "London", variant="dense").name]
+    names += [Case(YEARS[1], "London", variant="dense").name, Case(YEARS[0], "West Midlands", variant="cap3").name]
     return list(dict.fromkeys(names))
 
 
@@ -128,12 +146,14 @@ def load(name: str):
     from optimizer.importers.outturn import read_outturn
     from optimizer.workbook.template import write_input_workbook
 
+    variant = VARIANTS[case.variant] if case.variant else None
     result = build_tables(read_outturn(DATA / f"revenue_outturn_rsx_{case.year}.csv"),
                           read_geography(DATA / "uk_local_authorities.csv"),
-                          regions=() if case.area == ENGLAND else (case.area,), target_pct=case.target_pct)
+                          regions=() if case.area == ENGLAND else (case.area,), target_pct=case.target_pct,
+                          bodies=variant.bodies if variant else ())
     tables = dict(result.tables)
-    if case.variant:
-        tables["Sharing"] = VARIANTS[case.variant](tables["Sharing"])
+    if variant:
+        tables = variant.change(tables)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "case.xlsx"
         write_input_workbook(tables, path, sources=result.sources)

@@ -19,7 +19,6 @@ from optimizer.pipeline import optimise
 from optimizer.solve.backends import available_solvers
 from optimizer.solve.backends.other import OTHER_SOLVERS
 from optimizer.solve.names import OTHER
-from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.checks import optimum_checked
 from tests.support.instances import alliance_instance
 from tests.support.marks import sampled
@@ -51,12 +50,12 @@ def test_capped_plan_is_the_enumerated_optimum(tmp_path, seed, solver):
 
 
 @pytest.mark.slow
-def test_a_run_stopped_by_its_time_limit_says_what_scip_proved():
+def test_a_run_stopped_by_its_time_limit_says_what_scip_proved(west_midlands_plan):
     """SCIP given 3 s on the West Midlands: whatever it reaches, the status and gap are SCIP's own
     verdict, and its bound never claims better than the optimum HiGHS proves."""
-    inputs = load_workbook_inputs(WEST_MIDLANDS).inputs
+    proven = west_midlands_plan
+    inputs = proven.inputs
     plan = optimise(inputs.with_settings(inputs.settings.override(solver="scip", time_limit_s=3)))
-    proven = optimise(inputs)
     assert proven.status == "optimal"
     first, exact = plan.stages[0], proven.stages[0]
     assert first.aim == exact.aim == "shortfall"
