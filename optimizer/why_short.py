@@ -194,17 +194,20 @@ class Shortfalls:
                 committed = [m for m in members if m != council and self.committed(m, service, council)]
                 capped = [m for m in members if m != council and m not in committed and self.caps_full(m, service)]
                 if committed or capped:
-                    why = []
-                    if committed:
-                        why.append(f"{listed(committed)}, whose {service} the plan puts in "
-                                   f"{'another partnership or reduction' if len(committed) == 1 else 'other partnerships or reductions'}")
-                    if capped:
-                        why.append(f"{listed(capped)}, whose own caps are used up "
-                                   f"({', '.join(sorted({cap for m in capped for cap in self.caps_full(m, service)}))})")
-                    found.append((saving - current, f"its partners' other commitments: a partnership for {service} "
-                                                    f"({pounds(saving - current)} a year more) would need {' and '.join(why)}"))
+                    found.append((saving - current, self.blocked(service, saving - current, committed, capped)))
                     break
         return [text for _, text in sorted(found, key=lambda item: -item[0])[:2]]
+
+    def blocked(self, service: str, more: float, committed: list[str], capped: list[str]) -> str:
+        why = []
+        if committed:
+            where = "another partnership or reduction" if len(committed) == 1 else "other partnerships or reductions"
+            why.append(f"{listed(committed)}, whose {service} the plan puts in {where}")
+        if capped:
+            caps = sorted({cap for m in capped for cap in self.caps_full(m, service)})
+            why.append(f"{listed(capped)}, whose own caps are used up ({', '.join(caps)})")
+        return (f"its partners' other commitments: a partnership for {service} ({pounds(more)} a year more) would "
+                f"need {' and '.join(why)}")
 
     def committed(self, partner: str, service: str, council: str) -> bool:
         """Whether the plan puts ``partner``'s ``service`` in a partnership without ``council``, or a reduction."""

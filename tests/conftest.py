@@ -18,16 +18,6 @@ def west_midlands_inputs() -> Inputs:
 
 
 @pytest.fixture(scope="session")
-def west_midlands_plan(west_midlands_inputs):
-    """The West Midlands plan, solved once for every test that reads its workbook (Plan is frozen).
-    CBC: it proves this example faster than HiGHS (README); the plan is the same either way."""
-    from optimizer.pipeline import optimise
-
-    inputs = west_midlands_inputs
-    return optimise(inputs.with_settings(inputs.settings.override(solver="cbc")))
-
-
-@pytest.fixture(scope="session")
 def tri_borough_inputs() -> Inputs:
     """The shipped tri-borough example, read once."""
     return load_workbook_inputs(TRI_BOROUGH).inputs

@@ -1,7 +1,7 @@
 """The plan workbook of SPEC.md section 3, built so a reviewer can audit it in Excel.
 
-Sheets, in order: Overview (the plan on one page, in words: ``overview``), Summary, Partnerships, Reductions, Councils (the spec's, its columns first and a few
-more on the right), Membership, Cash flow (the spec's: money year by year, its present values adding up
+Sheets, in order: Overview (the plan on one page, in words: ``overview``), Summary, Partnerships,
+Reductions, Councils (the spec's, its columns first and a few more on the right), Membership, Cash flow (the spec's: money year by year, its present values adding up
 to net_benefit), Priorities (with objectives), Council partners, Assumptions, Why infeasible (when the run
 has a diagnosis), Charts (when there is a plan) and Run info.
 
@@ -404,7 +404,8 @@ def summary_rows(plan: Plan, at: Layout) -> list[tuple[str, Any]]:
 def summary_cells(plan: Plan, at: Layout) -> dict[str, str]:
     """Each Summary metric's value cell, as the Overview refers to it."""
     grid = Grid(SUMMARY, SUMMARY_COLUMNS, 0)
-    return {metric: cell_ref(SUMMARY, grid.row(i), grid.col("value")) for i, (metric, _) in enumerate(summary_rows(plan, at))}
+    rows = summary_rows(plan, at)
+    return {metric: cell_ref(SUMMARY, grid.row(i), grid.col("value")) for i, (metric, _) in enumerate(rows)}
 
 
 def summary_sheet(book: Book, plan: Plan, at: Layout) -> None:
