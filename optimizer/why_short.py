@@ -57,6 +57,21 @@ class Use:
     members: tuple[str, ...] = ()
     saving: float = 0.0
     reduced: bool = False
+    staff: float = 0.0  # FTE this use removes from the council
+
+
+@dataclass(frozen=True)
+class Option:
+    """A candidate partnership or reduction for one (council, service), as a better plan might use it."""
+
+    saving: float  # the council's saving from it
+    members: tuple[str, ...]  # () for a reduction
+    one_off: float  # the whole group's (or the reduction's) one-off cost
+    staff: dict[str, float]  # FTE it removes from each member
+
+    @property
+    def words(self) -> str:
+        return "a partnership" if self.members else "a cut"
 
 
 class Shortfalls:
@@ -64,25 +79,26 @@ class Shortfalls:
 
     def __init__(self, inputs: Inputs, candidates: Candidates, partnerships, reductions) -> None:
         self.inputs = inputs
-        # (council, service) -> (its saving, the members, the group's one-off cost) of each candidate
-        self.options: dict[tuple[str, str], list[tuple[float, tuple[str, ...], float]]] = defaultdict(list)
+        # (council, service) -> every candidate it could use there
+        self.options: dict[tuple[str, str], list[Option]] = defaultdict(list)
         for group in candidates.partnerships:
+            staff = dict(zip(group.members, group.staff))
             for council, saving in zip(group.members, group.saving):
-                self.options[(council, group.service)].append((saving, group.members, group.one_off_cost))
-        self.reductions: dict[tuple[str, str], float] = defaultdict(float)
+                self.options[(council, group.service)].append(Option(saving, group.members, group.one_off_cost, staff))
         for r in candidates.reductions:
-            cost = inputs.service_row[(r.council, r.service)].annual_cost
-            self.reductions[(r.council, r.service)] = max(self.reductions[(r.council, r.service)], r.reduction_pct * cost)
+            row = inputs.service_row[(r.council, r.service)]
+            self.options[(r.council, r.service)].append(Option(r.reduction_pct * row.annual_cost, (), r.one_off_cost,
+                                                               {r.council: r.reduction_pct * row.fte}))
         self.use: dict[tuple[str, str], Use] = {}
         self.partners: dict[str, set[str]] = defaultdict(set)
         self.staff: dict[str, float] = defaultdict(float)
         for line in partnerships:
             for council, saving, _, staff in line.members:
-                self.use[(council, line.service)] = Use(line.councils, saving)
+                self.use[(council, line.service)] = Use(line.councils, saving, staff=staff)
                 self.partners[council] |= set(line.councils) - {council}
                 self.staff[council] += staff
         for line in reductions:
-            self.use[(line.council, line.service)] = Use((), line.annual_saving, True)
+            self.use[(line.council, line.service)] = Use((), line.annual_saving, True, line.staff_reduction_fte)
             self.staff[line.council] += line.staff_reduction_fte
         self.one_off = math.fsum(line.one_off_cost for line in partnerships) + math.fsum(
             line.one_off_cost for line in reductions)
@@ -91,8 +107,7 @@ class Shortfalls:
         return [s.service for s in self.inputs.services if s.council == council]
 
     def best(self, council: str, service: str) -> float:
-        shared = max((saving for saving, _, _ in self.options[(council, service)]), default=0.0)
-        return max(shared, self.reductions.get((council, service), 0.0))
+        return max((option.saving for option in self.options[(council, service)]), default=0.0)
 
     def shared_count(self, council: str) -> int:
         return sum(1 for (c, _), use in self.use.items() if c == council and use.members)
@@ -131,7 +146,7 @@ class Shortfalls:
                    if (r := inputs.service_row.get((c.name, service))) and r.shareable]
         if len(deliver) < 2:
             return "no other council delivers {services} to share"
-        now = max((saving for saving, _, _ in self.options[(council, service)]), default=0.0) / row.annual_cost
+        now = max((o.saving for o in self.options[(council, service)] if o.members), default=0.0) / row.annual_cost
         formable = [t for t in curve if t.partners <= len(deliver)]
         better = [t for t in formable if t.saving_pct > now + RATE_NOISE]
         if better:
@@ -165,49 +180,62 @@ class Shortfalls:
                         "is used up")
         return caps
 
-    def caps_full(self, council: str, service: str) -> list[str]:
-        """Which of ``council``'s caps stop it taking on ``service`` with new partners."""
-        body, full = self.inputs.council[council], []
-        if body.max_shared_services is not None and self.shared_count(council) >= body.max_shared_services:
-            full.append("max_shared_services")
-        if body.max_partners is not None and len(self.partners[council]) >= body.max_partners:
-            full.append("max_partners")
-        return full
+    def caps_exceeded(self, council: str, service: str, option: Option) -> list[str]:
+        """Which of ``council``'s caps ``option`` would break, in place of its present use of ``service``."""
+        body, broken = self.inputs.council[council], []
+        use = self.use.get((council, service), Use())
+        if option.members and not use.members and body.max_shared_services is not None and \
+                self.shared_count(council) + 1 > body.max_shared_services:
+            broken.append("max_shared_services")
+        if option.members and body.max_partners is not None:
+            others = {m for (c, s), u in self.use.items() if c == council and s != service for m in u.members}
+            if len((others | set(option.members)) - {council}) > body.max_partners:
+                broken.append("max_partners")
+        fte = self.inputs.council_fte[council]
+        if body.max_staff_reduction_pct is not None and \
+                self.staff[council] - use.staff + option.staff.get(council, 0.0) > body.max_staff_reduction_pct * fte + MET:
+            broken.append("max_staff_reduction_pct")
+        return broken
 
-    # 3. its partners' commitments, and the investment budget ---------------------------------------
+    # 3. what stops its better options: its partners' commitments, caps, the investment budget ----------
 
-    def commitments(self, council: str) -> list[str]:
-        """Its better options whose partners the plan has committed elsewhere, the largest gain first."""
+    def stopped(self, council: str) -> list[str]:
+        """For each service, what stops the options that would save it more, the largest gain first."""
         found = []
         for service in self.services(council):
             current = self.use.get((council, service), Use()).saving
-            for saving, members, one_off in sorted(self.options[(council, service)], reverse=True):
-                if saving <= current + MET:
-                    break
-                left = self.budget_left()
-                if left is not None and one_off > left + 1.0:
-                    found.append((saving - current, f"the investment budget: a partnership for {service} "
-                                                    f"({pounds(saving - current)} a year more) would cost "
-                                                    f"{pounds(one_off)} once, and {pounds(max(0.0, left))} of the "
-                                                    f"{pounds(self.inputs.settings.investment_budget)} budget is left"))
-                    break
-                committed = [m for m in members if m != council and self.committed(m, service, council)]
-                capped = [m for m in members if m != council and m not in committed and self.caps_full(m, service)]
-                if committed or capped:
-                    found.append((saving - current, self.blocked(service, saving - current, committed, capped)))
+            better = sorted((o for o in self.options[(council, service)] if o.saving > current + MET),
+                            key=lambda o: -o.saving)
+            for option in better:
+                why = self.stopper(council, service, option, option.saving - current)
+                if why:
+                    found.append((option.saving - current, why))
                     break
         return [text for _, text in sorted(found, key=lambda item: -item[0])[:2]]
 
-    def blocked(self, service: str, more: float, committed: list[str], capped: list[str]) -> str:
-        why = []
-        if committed:
-            where = "another partnership or reduction" if len(committed) == 1 else "other partnerships or reductions"
-            why.append(f"{listed(committed)}, whose {service} the plan puts in {where}")
-        if capped:
-            caps = sorted({cap for m in capped for cap in self.caps_full(m, service)})
-            why.append(f"{listed(capped)}, whose own caps are used up ({', '.join(caps)})")
-        return (f"its partners' other commitments: a partnership for {service} ({pounds(more)} a year more) would "
-                f"need {' and '.join(why)}")
+    def stopper(self, council: str, service: str, option: Option, more: float) -> str | None:
+        what = f"{option.words} for {service} ({pounds(more)} a year more)"
+        partners = [m for m in option.members if m != council]
+        committed = [m for m in partners if self.committed(m, service, council)]
+        capped = {m: self.caps_exceeded(m, service, option) for m in partners if m not in committed}
+        capped = {m: caps for m, caps in capped.items() if caps}
+        if committed or capped:
+            why = []
+            if committed:
+                where = "another partnership or reduction" if len(committed) == 1 else "other partnerships or reductions"
+                why.append(f"{listed(committed)}, whose {service} the plan puts in {where}")
+            if capped:
+                caps = sorted({cap for found in capped.values() for cap in found})
+                why.append(f"{listed(list(capped))}, whose own caps it would break ({', '.join(caps)})")
+            return f"its partners' other commitments: {what} would need {' and '.join(why)}"
+        own = self.caps_exceeded(council, service, option)
+        if own:
+            return f"its own cap {' and '.join(own)}: {what} would break it"
+        left = self.budget_left()
+        if left is not None and option.one_off > left + 1.0:
+            return (f"the investment budget: {what} would cost {pounds(option.one_off)} once, and "
+                    f"{pounds(max(0.0, left))} of the {pounds(self.inputs.settings.investment_budget)} budget is left")
+        return None
 
     def committed(self, partner: str, service: str, council: str) -> bool:
         """Whether the plan puts ``partner``'s ``service`` in a partnership without ``council``, or a reduction."""
@@ -235,7 +263,7 @@ class Shortfalls:
                          f"best possible partnership or reduction ({'; '.join(held)})")
         parts += self.own_caps(council)
         if most >= target - MET:
-            parts += self.commitments(council)
+            parts += [why for why in self.stopped(council) if why.split(":")[0] not in {p.split(":")[0] for p in parts}]
             spent = self.budget_spent()
             if spent and not any(part.startswith("the investment budget") for part in parts):
                 parts.append(spent)
