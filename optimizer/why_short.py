@@ -9,7 +9,8 @@ Three questions, in turn, each answered from figures, never guessed:
 2. Its own caps: max_shared_services, max_partners or max_staff_reduction_pct used up in the plan.
 3. Its partners' other commitments: an option that would save it more needs a council whose service
    is already in another partnership or reduction of the plan, or whose own caps are used up, or that
-   costs more once than the investment budget has left.
+   costs more once than the investment budget has left; or a better option would end its partnership
+   with councils that would then fall short of their own targets.
 When none of these applies, the plan's first aim says why: the least total shortfall over all
 councils, which helping this one would raise.
 """
@@ -69,16 +70,17 @@ class Option:
     one_off: float  # the whole group's (or the reduction's) one-off cost
     staff: dict[str, float]  # FTE it removes from each member
 
-    @property
-    def words(self) -> str:
-        return "a partnership" if self.members else "a cut"
+    def words(self, service: str) -> str:
+        return f"a partnership for {service}" if self.members else f"a cut to {service}"
 
 
 class Shortfalls:
     """The plan as seen from each council: its options, what it uses, what its caps allow."""
 
-    def __init__(self, inputs: Inputs, candidates: Candidates, partnerships, reductions) -> None:
+    def __init__(self, inputs: Inputs, candidates: Candidates, partnerships, reductions, councils=()) -> None:
         self.inputs = inputs
+        # how much each council saves beyond its target (inf without one): what it could give up
+        self.slack = {c.council: math.inf if c.target is None else c.total_saving - c.target for c in councils}
         # (council, service) -> every candidate it could use there
         self.options: dict[tuple[str, str], list[Option]] = defaultdict(list)
         for group in candidates.partnerships:
@@ -214,7 +216,7 @@ class Shortfalls:
         return [text for _, text in sorted(found, key=lambda item: -item[0])[:2]]
 
     def stopper(self, council: str, service: str, option: Option, more: float) -> str | None:
-        what = f"{option.words} for {service} ({pounds(more)} a year more)"
+        what = f"{option.words(service)} ({pounds(more)} a year more)"
         partners = [m for m in option.members if m != council]
         committed = [m for m in partners if self.committed(m, service, council)]
         capped = {m: self.caps_exceeded(m, service, option) for m in partners if m not in committed}
@@ -235,7 +237,17 @@ class Shortfalls:
         if left is not None and option.one_off > left + 1.0:
             return (f"the investment budget: {what} would cost {pounds(option.one_off)} once, and "
                     f"{pounds(max(0.0, left))} of the {pounds(self.inputs.settings.investment_budget)} budget is left")
-        return None
+        return self.others_short(council, service, option, what)
+
+    def others_short(self, council: str, service: str, option: Option, what: str) -> str | None:
+        """A better option that takes it out of its partnership: the partners it would leave short."""
+        use = self.use.get((council, service), Use())
+        staying = [m for m in use.members if m != council and m not in option.members]
+        short = [m for m in staying if self.use[(m, service)].saving > self.slack.get(m, math.inf) + MET]
+        if not short:
+            return None
+        return (f"its partners' own targets: {what} would end its partnership with {listed(short)}, leaving "
+                f"{'it' if len(short) == 1 else 'them'} short of {'its' if len(short) == 1 else 'their'} own target")
 
     def committed(self, partner: str, service: str, council: str) -> bool:
         """Whether the plan puts ``partner``'s ``service`` in a partnership without ``council``, or a reduction."""
@@ -278,5 +290,5 @@ def why_short(inputs: Inputs, candidates: Candidates, partnerships, reductions, 
     short = [c for c in councils if c.target is not None and c.shortfall > MET]
     if not short:
         return {}
-    seen = Shortfalls(inputs, candidates, partnerships, reductions)
+    seen = Shortfalls(inputs, candidates, partnerships, reductions, councils)
     return {c.council: seen.reason(c.council, c.target) for c in short}
