@@ -65,6 +65,7 @@ def headline(plan: Plan, at: Sources) -> list[tuple[str, Formula, str, str]]:
     return [
         ("Saved every year", Formula(saved, plan.total_annual_saving), money,
          f"once every partnership and reduction below is running{first_year}"),
+        *cuts(plan, at, money),
         ("One-off cost", Formula(once, plan.total_one_off_cost), money,
          f"set-up, redundancy and IT, {borrowed}"),
         ("Pays back in", Formula(f'IF({saved}>0,{once}/{saved},IF({once}>0,"never",0))', payback), '0.0 "years"',
@@ -76,6 +77,17 @@ def headline(plan: Plan, at: Sources) -> list[tuple[str, Formula, str, str]]:
         ("Left short of their targets", Formula(at.summary["total_shortfall"], plan.total_shortfall), money,
          "a year, all councils together: each one left short is listed below with the reason"),
     ]
+
+
+def cuts(plan: Plan, at: Sources, money: str) -> list[tuple[str, Formula, str, str]]:
+    """The last resort, when the plan uses it: what cutting services saves, and its harm (Summary's total_impact)."""
+    if not plan.reductions:
+        return []
+    saved = sum(line.saving_from_reductions for line in plan.councils)
+    councils = len({r.council for r in plan.reductions})
+    return [("Of which from cutting services", Formula(f"SUM({at.councils.span('saving_from_reductions')})", saved),
+             money, f"{len(plan.reductions)} reductions at {councils} councils, the last resort; harm scored "
+                    f"{plan.total_impact:,.2f} (Summary's total_impact)")]
 
 
 def short_councils(plan: Plan) -> list[int]:
@@ -98,7 +110,7 @@ def section(book: Book, sheet, row: int, title: str, headers: tuple[str, ...]) -
 
 
 def lines(text: str, width: float) -> int:
-    return max(1, -(-len(text) // int(width * 1.2)))  # characters a line holds at this width, as printed
+    return max(1, -(-len(text) // int(width)))  # a line holds about as many characters as the width, wrapped at words
 
 
 def overview_sheet(book: Book, plan: Plan, at: Sources) -> None:

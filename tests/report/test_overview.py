@@ -126,6 +126,9 @@ def test_its_figures_are_summarys_after_recalculation(books, name):
         assert figures[label] == pytest.approx(plan.summary()[metric], abs=0.01), label
     net = next(v for k, v in figures.items() if k.startswith("Net present value over"))
     assert net == pytest.approx(totals["net_benefit"]) and net == pytest.approx(plan.net_benefit, abs=0.01)
+    cut = sum(row[3] or 0 for row in rows(theirs, "Councils")[1:])  # saving_from_reductions
+    assert figures.get("Of which from cutting services", 0) == pytest.approx(cut)
+    assert ("Of which from cutting services" in figures) == bool(plan.reductions)
     saved, once = totals["total_annual_saving"], totals["total_one_off_cost"]
     assert figures["Pays back in"] == pytest.approx(once / saved if saved else 0)
 
