@@ -7,10 +7,10 @@ Three questions, in turn, each answered from figures, never guessed:
    within the distance limit, partnerships no larger than the councils that deliver the service, the
    payback limit.
 2. Its own caps: max_shared_services, max_partners or max_staff_reduction_pct used up in the plan.
-3. Its partners' other commitments: an option that would save it more needs a council whose service
-   is already in another partnership or reduction of the plan, or whose own caps are used up, or that
-   costs more once than the investment budget has left; or a better option would end its partnership
-   with councils that would then fall short of their own targets.
+3. What stops each option that would save it more: a partner whose service the plan puts in another
+   partnership or reduction, or whose caps the option would break; its own caps the option would
+   break; a one-off cost above what the investment budget has left; or partners that the end of its
+   present partnership would leave short of their own targets.
 When none of these applies, the plan's first aim says why: the least total shortfall over all
 councils, which helping this one would raise.
 """
