@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from optimizer import __version__
-from optimizer.excel.files import OutputError, check_output_path
+from optimizer import progress as words
+from optimizer.excel.files import OutputError, check_workbook_path
 from optimizer.solve.names import SOLVERS
 from optimizer.status import (
     EXIT_ERROR,
@@ -144,7 +145,7 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
 
     output = output or default_output(input_path)
     try:
-        check_output_path(output, force=force, inputs=[input_path])  # before the solve, not after
+        check_workbook_path(output, force=force, inputs=[input_path])  # before the solve, not after
         if model_path is not None:
             check_model_path(model_path, force=force, inputs=[input_path, output])
     except OutputError as error:
@@ -160,7 +161,7 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     inputs = inputs.with_settings(settings)
     # progress is for a person watching: not with --quiet, nor when standard error is a file or a pipe
     show = not quiet and sys.stderr.isatty()
-    progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
+    progress = words.without_repeats(lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
     recorder = ModelRecorder()
     try:
         plan = optimise(inputs, progress=progress, on_program=recorder)
@@ -205,7 +206,7 @@ def import_outturn(outturn_csv, geography_csv, regions, councils, target_pct, bo
     from optimizer.workbook.template import write_input_workbook
 
     try:
-        check_output_path(output, force=force, inputs=[outturn_csv, geography_csv])
+        check_workbook_path(output, force=force, inputs=[outturn_csv, geography_csv])
         result = build_tables(read_outturn(outturn_csv), read_geography(geography_csv), regions=regions,
                               councils=councils, target_pct=target_pct, bodies=[bodies] if bodies else ())
     except OutputError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from optimizer import progress as words
 from optimizer.model.build import build_model
 from optimizer.model.candidates import enumerate_candidates
 from optimizer.plan import Plan, make_plan
@@ -33,22 +34,16 @@ def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions
     """``on_program`` is handed the model and each aim's program as solved (``--write-model``)."""
     began = time.perf_counter()
     candidates = enumerate_candidates(inputs)
-    progress(
-        f"{len(candidates.partnerships):,} candidate partnerships and {len(candidates.reductions):,} reduction "
-        f"options ({time.perf_counter() - began:.1f} s)"
-    )
+    progress(words.candidates(len(candidates.partnerships), len(candidates.reductions), time.perf_counter() - began))
     if not candidates.partnerships and not candidates.reductions:
         solution = _without_choices(inputs)
     else:
         model = build_model(inputs, candidates, options.pool_from_groups)
-        progress(
-            f"model built: {model.matrix.n_cols:,} variables, "
-            f"{model.matrix.n_rows:,} constraints ({time.perf_counter() - began:.1f} s)"
-        )
+        progress(words.model(model.matrix.n_cols, model.matrix.n_rows, time.perf_counter() - began))
         solution = solve_model(model, options=options, progress=progress, began=began,
                                on_program=on_program)
     diagnosis = ()
     if solution.status == RunStatus.INFEASIBLE:
-        progress("no plan meets every requirement; working out why")
+        progress(words.working_out_why())
         diagnosis = diagnose(inputs, candidates, options)
     return make_plan(inputs, candidates, solution, diagnosis=diagnosis)

@@ -13,6 +13,7 @@ from optimizer.model.candidates import Candidates, payback_years
 from optimizer.money import MoneyOverTime, YearFlow
 from optimizer.solve.results import Solution, StageResult
 from optimizer.status import WITH_PLAN, RunStatus
+from optimizer.why_short import why_short
 from optimizer.workbook.inputs import Inputs
 
 MET = 0.01  # a target is met when the shortfall is within a penny (float noise, not money)
@@ -108,6 +109,10 @@ class Plan:
     log_tail: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     diagnosis: tuple[Diagnosis, ...] = ()  # filled when the run is infeasible
+    why_short: tuple[tuple[str, str], ...] = ()  # (council, why it is left short): optimizer.why_short
+
+    def reason_short(self, council: str) -> str:
+        return dict(self.why_short).get(council, "")
 
     @property
     def has_plan(self) -> bool:
@@ -242,6 +247,8 @@ def make_plan(inputs: Inputs, candidates: Candidates, solution: Solution, notes=
         )
     )
     reductions = tuple(_reduction_line(inputs, candidates.reductions[j]) for j in solution.reductions)
+    councils = _council_lines(inputs, partnerships, reductions)
+    reasons = why_short(inputs, candidates, partnerships, reductions, councils) if solution.status in WITH_PLAN else {}
     return Plan(
         inputs,
         solution.status,
@@ -250,10 +257,11 @@ def make_plan(inputs: Inputs, candidates: Candidates, solution: Solution, notes=
         solution.seconds,
         partnerships,
         reductions,
-        _council_lines(inputs, partnerships, reductions),
+        councils,
         tuple(solution.stages),
         len(candidates.partnerships),
         tuple(solution.log_tail),
         tuple(notes),
         tuple(diagnosis),
+        tuple(reasons.items()),
     )

@@ -132,7 +132,7 @@ def test_filled_template_plan(filled, tmp_path):
     assert summary["net_benefit"] == pytest.approx(5 * 330_000 - 385_000)
     assert summary["input_sha256"] == digest(filled)
     book = openpyxl.load_workbook(output)
-    assert book.sheetnames[:4] == ["Summary", "Partnerships", "Reductions", "Councils"]
+    assert book.sheetnames[:5] == ["Overview", "Summary", "Partnerships", "Reductions", "Councils"]
     partnership = [c.value for c in book["Partnerships"][2]]
     assert partnership[2] == "Northshire; Eastvale; Westbury" and partnership[3] == 3
 
@@ -249,7 +249,11 @@ def on_terminal(*args) -> str:
 @slow
 def test_progress_on_a_terminal_only(filled, tmp_path):
     shown = on_terminal("run", filled, "-o", tmp_path / "a.xlsx")
-    assert "4 candidate partnerships" in shown and "solving aim 1 of 2: shortfall" in shown
+    assert "finding every possible partnership: 4 " in shown
+    assert "step 1 of 2: the least shortfall against the targets" in shown
+    # the last line agrees with the status that follows it on standard output
+    assert shown.strip().splitlines()[-1].startswith("step 2 of 2 done: the best plan has a net benefit of £")
+    assert "proven best" in shown.strip().splitlines()[-1]
     assert on_terminal("run", filled, "-o", tmp_path / "b.xlsx", "--quiet") == ""
     piped = consolidate("run", filled, "-o", tmp_path / "c.xlsx")
     assert piped.stderr == "" and "Plan written" in piped.stdout

@@ -52,6 +52,20 @@ def check_output_path(path: Path, *, force: bool, inputs: Iterable[Path] = ()) -
     _check_folder(path)
 
 
+WORKBOOK_SUFFIX = ".xlsx"
+
+
+def check_workbook_path(path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> None:
+    """``check_output_path`` for an Excel workbook: its name must end in .xlsx, or Excel would not open
+    it as one (and `-o plan.csv` would be an Excel file named .csv)."""
+    path = Path(path)
+    check_output_path(path, force=force, inputs=inputs)  # a folder or the input is told as such first
+    if path.suffix.lower() != WORKBOOK_SUFFIX:
+        given = f"ends in '{path.suffix}'" if path.suffix else "has no extension"
+        raise OutputError(f"{path}: the output is an Excel workbook, so its name must end in .xlsx, and this one "
+                          f"{given}; try {path.with_suffix(WORKBOOK_SUFFIX)}. Nothing was written")
+
+
 def _check_folder(path: Path) -> None:
     """The nearest existing folder above ``path`` must be a folder we may write in."""
     folder = path.absolute().parent
@@ -71,7 +85,7 @@ def save_workbook(workbook: Savable, path: Path, *, force: bool, inputs: Iterabl
     """
     path = Path(path)
     inputs = list(inputs)
-    check_output_path(path, force=force, inputs=inputs)
+    check_workbook_path(path, force=force, inputs=inputs)
     temp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +94,7 @@ def save_workbook(workbook: Savable, path: Path, *, force: bool, inputs: Iterabl
         os.close(handle)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; a plan is an ordinary file
         workbook.save(temp)
-        check_output_path(path, force=force, inputs=inputs)  # still true after the (possibly long) save?
+        check_workbook_path(path, force=force, inputs=inputs)  # still true after the (possibly long) save?
         os.replace(temp, path)
     except OutputError:
         raise

@@ -261,11 +261,16 @@ def service_chart(book: Book, services: Grid, largest: float):
     return chart
 
 
+def services_grid(plan: Plan) -> Grid:
+    """The Charts sheet's savings by service (the Overview's chart reads it too)."""
+    return Grid(CHARTS, SERVICE_COLUMNS, 3, len(services_by_saving(plan)))
+
+
 def charts_sheet(book: Book, plan: Plan, councils: Grid, membership: Grid, reductions: Grid) -> None:
     sheet = book.workbook.add_worksheet(CHARTS)
     put(book, sheet, 0, 0, "Annual savings by service and by council", **TITLE)
     put(book, sheet, 1, 0, "The charts follow the live totals: edit a rate on Assumptions and they move.", **NOTE)
-    services = Grid(CHARTS, SERVICE_COLUMNS, 3, len(services_by_saving(plan)))
+    services = services_grid(plan)
     rows = service_rows(plan, services, membership, reductions)
     set_widths(sheet, write_table(book, sheet, services.top, services.columns, rows, name="SavingsByService"))
     largest = max([0.0] + [row[-1].cached for row in rows])

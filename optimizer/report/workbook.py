@@ -1,7 +1,7 @@
 """The plan workbook of SPEC.md section 3, built so a reviewer can audit it in Excel.
 
-Sheets, in order: Summary, Partnerships, Reductions, Councils (the spec's, its columns first and a few
-more on the right), Membership, Cash flow (the spec's: money year by year, its present values adding up
+Sheets, in order: Overview (the plan on one page, in words: ``overview``), Summary, Partnerships,
+Reductions, Councils (the spec's, its columns first and a few more on the right), Membership, Cash flow (the spec's: money year by year, its present values adding up
 to net_benefit), Priorities (with objectives), Council partners, Assumptions, Why infeasible (when the run
 has a diagnosis), Charts (when there is a plan) and Run info.
 
@@ -38,6 +38,7 @@ from optimizer.excel.book import (
 from optimizer.excel.files import save_workbook
 from optimizer.plan import MET, PartnershipLine, Plan
 from optimizer.report import sheets as context
+from optimizer.report.overview import Sources, overview_sheet
 from optimizer.status import STATUS_FILL
 
 SUMMARY, PARTNERSHIPS, REDUCTIONS, COUNCILS, MEMBERSHIP = "Summary", "Partnerships", "Reductions", "Councils", "Membership"
@@ -61,6 +62,7 @@ COUNCIL_COLUMNS = (
     # where the council is and what kind of body, as in the input: `consolidate show` maps the plan from them
     Column("latitude", "degrees"), Column("longitude", "degrees"), Column("body_type"),
 )
+WHY_SHORT = Column("why_short", width=70, wrap=True)  # with soft targets, when a council is left short
 MEMBERSHIP_COLUMNS = (
     Column("council"), Column("service"), Column("partnership", width=40), Column("partners", "int"),
     Column("annual_cost", "money"), Column("saving_pct", "rate"), Column("annual_saving", "money"),
@@ -214,7 +216,7 @@ def make_layout(plan: Plan, members: list[MemberRow]) -> Layout:
     return Layout(
         Grid(PARTNERSHIPS, PARTNERSHIP_COLUMNS, 0, len(plan.partnerships)),
         Grid(REDUCTIONS, reduction_columns(scores), 0, len(plan.reductions)),
-        Grid(COUNCILS, COUNCIL_COLUMNS, 0, len(plan.councils)),
+        Grid(COUNCILS, COUNCIL_COLUMNS + ((WHY_SHORT,) if plan.why_short else ()), 0, len(plan.councils)),
         Grid(MEMBERSHIP, MEMBERSHIP_COLUMNS, 0, len(members)),
         *context.assumption_grids(plan.inputs),
         context.cash_flow_grids(plan),
@@ -330,7 +332,7 @@ def council_row(plan: Plan, at: Layout, i: int, line) -> list[Any]:
         Formula(f"IF({c.here('net_budget', i)}>0,{total}/{c.here('net_budget', i)},0)",
                 line.total_saving / budget if budget > 0 else 0.0),
         council.latitude, council.longitude, council.body_type,
-    ]
+    ] + ([plan.reason_short(line.council)] if plan.why_short else [])
 
 
 def table_sheet(book: Book, grid: Grid, rows: list[list[Any]], table: str, *, freeze_cols: int = 1):
@@ -403,6 +405,13 @@ def summary_rows(plan: Plan, at: Layout) -> list[tuple[str, Any]]:
     return rows
 
 
+def summary_cells(plan: Plan, at: Layout) -> dict[str, str]:
+    """Each Summary metric's value cell, as the Overview refers to it."""
+    grid = Grid(SUMMARY, SUMMARY_COLUMNS, 0)
+    rows = summary_rows(plan, at)
+    return {metric: cell_ref(SUMMARY, grid.row(i), grid.col("value")) for i, (metric, _) in enumerate(rows)}
+
+
 def summary_sheet(book: Book, plan: Plan, at: Layout) -> None:
     rows = summary_rows(plan, at)
     grid = Grid(SUMMARY, SUMMARY_COLUMNS, 0, len(rows))
@@ -414,7 +423,6 @@ def summary_sheet(book: Book, plan: Plan, at: Layout) -> None:
     for index, (metric, _) in enumerate(rows):
         if metric in NAMED_TOTALS:
             book.workbook.define_name(metric, f"={cell_ref(SUMMARY, grid.row(index), grid.col('value'))}")
-    sheet.activate()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,6 +435,8 @@ def render_plan(plan: Plan) -> bytes:
     members = member_rows(plan)
     at = make_layout(plan, members)
     book = Book()
+    sources = Sources(summary_cells(plan, at), at.councils, at.partnerships, context.services_grid(plan))
+    overview_sheet(book, plan, sources)  # first: what a finance director reads
     summary_sheet(book, plan, at)
     partnerships_sheet(book, plan, at)
     reductions_sheet(book, plan, at)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer import progress as words
 from optimizer.model.build import Aim, Model
 from optimizer.model.cuts import violated_count_cuts
 from optimizer.model.families import PARTNER_CAP, PARTNER_LINK, ROUNDING_CUT
@@ -38,20 +39,13 @@ from optimizer.tolerances import (
 PARTNER_FAMILIES = (PARTNER_LINK, PARTNER_CAP)
 
 
-def _figure(aim: Aim, x: float) -> str:
-    return f"{x:,.3f}" if aim.name == "impact" else f"£{x:,.0f}"
-
-
 def _watcher(aim: Aim, progress: Callable[[str], None] | None, proven: float) -> Callable | None:
     """Reports each better plan, and the bound now and then, in the aim's own terms."""
     if progress is None:
         return None
 
     def watch(plan: float, bound: float, seconds: float) -> None:
-        bound = max(bound, proven)
-        gap = abs(plan - bound) / max(abs(plan), FLOAT_NOISE)
-        progress(f"  {aim.name.replace('_', ' ')}: best plan {_figure(aim, aim.sign * plan)}, "
-                 f"bound {_figure(aim, aim.sign * bound)}, gap {gap:.2%} ({seconds:.0f} s)")
+        progress(words.so_far(aim.name, aim.sign * plan, aim.sign * max(bound, proven), seconds))
 
     return watch
 
@@ -140,17 +134,19 @@ class AimSolve:
     def began(self) -> float:
         return self.deadline - self.limit
 
-    def say(self, message: str) -> None:
+    def say(self, line: Callable[..., str], *figures) -> None:
+        """A progress line of ``optimizer.progress``: ``line(*figures, seconds since the aim began)``."""
         if self.progress:
-            took = time.perf_counter() - self.began
-            self.progress(f"  {self.aim.name.replace('_', ' ')}: {message} ({took:.1f} s)")
+            self.progress(line(*figures, time.perf_counter() - self.began))
+
+    def bound_is(self, bound: float) -> None:
+        self.say(words.bound, self.aim.name, self.aim.sign * bound)
+
+    def plan_is(self, plan: np.ndarray) -> None:
+        self.say(words.found, self.aim.name, self.aim.value(plan))
 
     def close(self, value: float, bound: float) -> bool:
         return within_tie_or_gap(value, bound, self.aim.tie, self.gap)
-
-    def figure(self, value: float) -> str:
-        """A value of the aim as progress shows it."""
-        return _figure(self.aim, value)
 
     def watcher(self, proven: float) -> Callable | None:
         return _watcher(self.aim, self.progress, proven)
@@ -176,12 +172,12 @@ def solve_aim(run: AimSolve, start: np.ndarray | None) -> AimResult:
     lp_seconds = time.perf_counter() - run.began
     if not lp.has_plan or lp.termination != Termination.OPTIMAL:
         return _whole_mip(run, start, None)  # the MIP says why (infeasible, out of time)
-    run.say(f"LP bound {_figure(run.aim, run.aim.sign * lp.bound)}")
+    run.bound_is(lp.bound)
     large = int(run.alive.sum()) > run.options.search_from  # the tiling and the search run
     plan = _first_plan(run, lp, start, lp_seconds, large)
     if plan is None:
         return _whole_mip(run, start, lp.bound)
-    run.say(f"first plan {_figure(run.aim, run.aim.value(plan))}")
+    run.plan_is(plan)
     search, plan = _searched(run, lp, plan, large)
     return _tighten_and_prove(run, lp, plan, search)
 
@@ -230,7 +226,7 @@ def _searched(run: AimSolve, lp: Outcome, plan: np.ndarray,
     search = NeighbourhoodSearch(run.model, run.matrix, run.aim, run.backend, run.gap, run.log, run.alive, wide=wide,
                                  options=run.options, geography=run.geography)
     plan = search.improve(plan, lp.x, lp.bound, time.perf_counter() + run.left(run.options.search_share))
-    run.say(f"area by area: plan {_figure(run.aim, run.aim.value(plan))}")
+    run.plan_is(plan)
     return search, plan
 
 
@@ -258,10 +254,10 @@ def _bound_by_areas(run: AimSolve, search: NeighbourhoodSearch, lp: Outcome, pla
     settled = run.settle(lp, trouble_area(run, plan, lp), run.left(run.options.area_share))
     if settled is not None:
         lowest = max(lowest, settled)
-        run.say(f"settling the area where the plan falls short: bound {_figure(run.aim, run.aim.sign * lowest)}")
+        run.bound_is(lowest)
     search.reopen()
     plan = search.improve(plan, lp.x, lowest, run.deadline)
-    run.say(f"area by area, on: plan {_figure(run.aim, run.aim.value(plan))}")
+    run.plan_is(plan)
     lowest = settle_wider(run, plan, lp, lowest)
     proven = run.close(run.aim.cost @ plan, lowest)
     return Outcome(Termination.OPTIMAL if proven else Termination.TIME_LIMIT, plan, lowest)
@@ -270,7 +266,7 @@ def _bound_by_areas(run: AimSolve, search: NeighbourhoodSearch, lp: Outcome, pla
 def _proof(run: AimSolve, keep: np.ndarray, plan: np.ndarray, lowest: float) -> Outcome:
     """The MIP over the ``keep`` options, from the plan in hand; that plan when it finds no better."""
     options = run.alive & run.matrix.integer  # decisions, not shortfalls
-    run.say(f"proving it over the {int((keep & options).sum()):,} of {int(options.sum()):,} options that could do better")
+    run.say(words.checking, int((keep & options).sum()), int(options.sum()))
     final = run.solve(keep, plan, limit=run.left(), watch=run.watcher(lowest))
     if not final.has_plan or run.aim.cost @ final.x > run.aim.cost @ plan:
         final = Outcome(final.termination, plan, final.bound)  # keep the plan in hand
@@ -305,7 +301,7 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
         if again.termination != Termination.OPTIMAL:
             break
         run, lp = tighter, again
-        run.say(f"LP with {len(cuts)} rounding cuts: bound {_figure(run.aim, run.aim.sign * lp.bound)}")
+        run.bound_is(lp.bound)
     return run, lp
 
 
@@ -328,7 +324,7 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
         this_round = (deadline - time.perf_counter()) / (run.options.tiling_rounds - round_)
         x = model.complete(tile(run.matrix, run.aim.cost, lp, this_round, held, options=run.options))
         if _usable(run.matrix, x):
-            run.say(f"tiling the LP: plan {_figure(run.aim, run.aim.value(x))}")
+            run.plan_is(x)
             return x
         worse = (model.shortfall(x) > short_before + FEASIBILITY) & ~kept
         if plan is None or not worse.any() or time.perf_counter() >= deadline:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer import progress as words
 from optimizer.model.build import Aim, Model
 from optimizer.model.families import AIM_TIE
 from optimizer.model.matrix import Matrix
@@ -75,14 +76,16 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             remaining = settings.time_limit_s - (time.perf_counter() - began)
             if remaining <= 0:
                 stages.append(StageResult(aim.name, Termination.NOT_RUN, plan is not None))
+                progress(words.step_done(k + 1, len(model.aims), stages[-1], settings.mip_gap))
                 if on_program is not None:
                     on_program(model, aim, matrix, stages[-1])
                 continue
-            progress(f"solving aim {k + 1} of {len(model.aims)}: {aim.name.replace('_', ' ')}")
+            progress(words.step(k + 1, len(model.aims), aim.name))
             run = AimSolve(model, matrix, aim, backend, settings.mip_gap, log, time.perf_counter() + remaining,
                            remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options))
             result = solve(run, plan if plan is not None else start)
             stages.append(result.stage)
+            progress(words.step_done(k + 1, len(model.aims), result.stage, settings.mip_gap))
             if on_program is not None:
                 on_program(model, aim, result.matrix, result.stage)  # with the rounding cuts it added: still exact
             if not result.stage.has_plan:

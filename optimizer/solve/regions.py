@@ -55,7 +55,7 @@ def settle_wider(run: AimSolve, plan: np.ndarray, lp: Outcome, lowest: float) ->
         settled = run.settle(lp, rows_of(run, councils), run.left())
         if settled is not None and settled > lowest:
             lowest = settled
-            run.say(f"settling {int(councils.sum())} councils around it: bound {run.figure(run.aim.sign * lowest)}")
+            run.bound_is(lowest)
         if councils.all():
             break  # the region was everyone: no wider one to settle
         columns *= 2

@@ -282,7 +282,8 @@ def test_a_diagnosis_is_shown(cases):
     assert rows[1]["finding"].startswith("=needs")
     explained = summary(case.ours)
     assert explained["status"] == "infeasible" and "Why infeasible" in explained["status_explained"]
-    assert openpyxl.load_workbook(case.ours).sheetnames[:4] == ["Summary", "Partnerships", "Reductions", "Councils"]
+    assert openpyxl.load_workbook(case.ours).sheetnames[:5] == ["Overview", "Summary", "Partnerships", "Reductions",
+                                                                "Councils"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_workbook_conventions(cases):
     path = cases["west_midlands"].ours
     book = openpyxl.load_workbook(path)
     priorities = ["Priorities"] if cases["west_midlands"].plan.inputs.objectives else []
-    assert book.sheetnames == ["Summary", "Partnerships", "Reductions", "Councils", "Membership", "Cash flow",
+    assert book.sheetnames == ["Overview", "Summary", "Partnerships", "Reductions", "Councils", "Membership", "Cash flow",
                                *priorities, "Council partners", "Assumptions", "Charts", "Run info"]
     for name in ("Summary", "Partnerships", "Reductions", "Councils", "Membership"):
         sheet = book[name]
@@ -348,7 +349,7 @@ def test_workbook_conventions(cases):
     assert book["Councils"].conditional_formatting
     with zipfile.ZipFile(path) as archive:
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 2
+    assert len(charts) == 3  # the Overview's savings by service, and the Charts sheet's two
 
 
 def fill(path: Path, tables: dict[str, list[dict]]) -> None:
