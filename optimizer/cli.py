@@ -15,7 +15,7 @@ import click
 
 from optimizer import __version__
 from optimizer import progress as words
-from optimizer.excel.files import OutputError, check_workbook_path
+from optimizer.excel.files import OutputError, check_output_path, check_workbook_path
 from optimizer.solve.names import SOLVERS
 from optimizer.status import (
     EXIT_ERROR,
@@ -238,7 +238,7 @@ def show(book_path: Path, output: Path | None, force: bool) -> None:
     The page is a single HTML file that needs no network: open it in any browser, mail it, put it on a USB stick.
     """
     from optimizer.excel.book import Rendered
-    from optimizer.excel.files import save_workbook
+    from optimizer.excel.files import save_file
     from optimizer.page.page import describe, render_page
     from optimizer.page.read import read_book
 
@@ -257,7 +257,7 @@ def show(book_path: Path, output: Path | None, force: bool) -> None:
         report_problems(book_path, error.problems)
         sys.exit(EXIT_INPUT)
     try:
-        save_workbook(Rendered(render_page(book).encode("utf-8")), output, force=force, inputs=[book_path])
+        save_file(Rendered(render_page(book).encode("utf-8")), output, force=force, inputs=[book_path])
     except OutputError as error:
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
     click.echo(f"Page written to {output}: {describe(book)}; open it in a web browser (no network needed)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -78,14 +78,21 @@ def _check_folder(path: Path) -> None:
 
 
 def save_workbook(workbook: Savable, path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> Path:
+    """``save_file`` for an Excel workbook: its name must end in .xlsx."""
+    return save_file(workbook, path, force=force, inputs=inputs, check=check_workbook_path)
+
+
+def save_file(workbook: Savable, path: Path, *, force: bool, inputs: Iterable[Path] = (),
+              check: Callable[..., None] = check_output_path) -> Path:
     """Save via a temporary file in the same folder, then rename: readers never see half a file.
 
     The rename is atomic, so the target is either untouched or complete; on any failure, and on
-    Ctrl-C, the temporary file is removed and the target is left as it was.
+    Ctrl-C, the temporary file is removed and the target is left as it was. ``check`` refuses a
+    path before and after the save (``check_workbook_path`` for a workbook).
     """
     path = Path(path)
     inputs = list(inputs)
-    check_workbook_path(path, force=force, inputs=inputs)
+    check(path, force=force, inputs=inputs)
     temp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +101,7 @@ def save_workbook(workbook: Savable, path: Path, *, force: bool, inputs: Iterabl
         os.close(handle)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; a plan is an ordinary file
         workbook.save(temp)
-        check_workbook_path(path, force=force, inputs=inputs)  # still true after the (possibly long) save?
+        check(path, force=force, inputs=inputs)  # still true after the (possibly long) save?
         os.replace(temp, path)
     except OutputError:
         raise
