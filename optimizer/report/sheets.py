@@ -356,6 +356,14 @@ def aims_proven(plan: Plan) -> str:
     return "; ".join(words)
 
 
+def how_far(plan: Plan) -> str:
+    """How far the plan can be from the best: a percentage only when every aim was reached (an aim
+    not reached has no bound worth a figure, and "at most 100 %" says nothing)."""
+    if any(s.termination == Termination.NOT_RUN or not s.has_plan for s in plan.stages):
+        return f"How far it is from the best is known only for the aims reached ({aims_proven(plan)})"
+    return f"This plan is at most {plan.gap:.2%} from the best possible ({aims_proven(plan)})"
+
+
 def status_sentence(plan: Plan) -> str:
     settings = plan.inputs.settings
     if plan.status == RunStatus.OPTIMAL:
@@ -365,12 +373,11 @@ def status_sentence(plan: Plan) -> str:
     if plan.stopped_early:
         return (f"Best found, not proven best: after {plan.solve_seconds:.0f} s, well inside its "
                 f"{settings.time_limit_s:g} s time limit, the search had nothing left to try, and the problem is too "
-                f"large to prove outright. This plan is at most {plan.gap:.2%} from the best possible "
-                f"({aims_proven(plan)}); more time will not prove more, a smaller problem (one region) can.")
+                f"large to prove outright. {how_far(plan)}; more time will not prove more, a smaller problem "
+                "(one region) can.")
     if plan.status == RunStatus.FEASIBLE:
         return (f"Best found, not proven best: the solver stopped at its {settings.time_limit_s:g} s time limit with "
-                f"this plan, which is at most {plan.gap:.2%} from the best possible ({aims_proven(plan)}). "
-                "Raise the time limit (--time-limit) to prove more.")
+                f"this plan. {how_far(plan)}. Raise the time limit (--time-limit) to prove more.")
     if plan.status == RunStatus.INFEASIBLE:
         why = ("See the Why infeasible sheet; first finding: "
                f"{plan.diagnosis[0].subject}: {plan.diagnosis[0].finding}" if plan.diagnosis else

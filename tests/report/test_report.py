@@ -399,3 +399,20 @@ def test_a_run_that_ends_early_does_not_ask_for_more_time(west_midlands_plan):
     assert "Raise the time limit" not in status_sentence(early)
     assert "more time will not prove more" in describe(early) and "raise --time-limit" not in describe(early)
     assert not replace(early, status="optimal").stopped_early
+
+
+def test_an_aim_not_reached_gives_no_percentage(west_midlands_plan):
+    """"At most 100.00 % from the best" says nothing: with an aim not reached, the sentence names the
+    aims reached and how close each is, and no overall figure."""
+    from optimizer.solve.results import StageResult
+    from optimizer.status import Termination
+
+    first = west_midlands_plan.stages[0]
+    cut_short = replace(west_midlands_plan, status="feasible", gap=1.0, solve_seconds=west_midlands_plan.inputs.settings.time_limit_s,
+                        stages=(first, StageResult("net_benefit", Termination.NOT_RUN, True)))
+    sentence = status_sentence(cut_short)
+    assert "100.00%" not in sentence and "%" not in sentence.split("(")[0]
+    assert "net benefit not reached" in sentence and "total shortfall proven" in sentence
+    reached = replace(cut_short, gap=0.0015, stages=(first, StageResult("net_benefit", Termination.TIME_LIMIT, True,
+                                                                        value=-100.0, bound=-100.15)))
+    assert "at most 0.15% from the best possible" in status_sentence(reached)
