@@ -35,6 +35,7 @@ from optimizer.plan import Plan
 from optimizer.solve.backends import backend_for
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import WITH_PLAN, RunStatus, Termination
+from optimizer.tolerances import FEASIBILITY
 
 AIMS = ("shortfall", "impact", "net_benefit")
 
@@ -120,8 +121,25 @@ def _required(task: tuple[Solved, int, SolveOptions]) -> Plan | None:
     column = column_of(solved.model, group)
     matrix = solved.model.matrix
     matrix = replace(matrix, lower=np.where(np.arange(matrix.n_cols) == column, 1.0, matrix.lower))
-    solution = solved.resolve(matrix, options)
+    # a restriction of the plan's program: what the plan's solve proved bounds it (floors)
+    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, column),
+                              floors=solved.solution.stages)
     return solved.plan_of(solution) if solution.status in WITH_PLAN else None
+
+
+def _start_with(solved: Solved, matrix, column: int) -> np.ndarray | None:
+    """The optimal plan with ``column``'s partnership in, and whatever covered its members' service
+    out; None when that breaks a row (a cap, a hard target)."""
+    model = solved.model
+    decided = solved.decisions()
+    m = model.members
+    mine = m.col == column
+    covers = np.isin(m.council * len(model.services) + m.service,
+                     m.council[mine] * len(model.services) + m.service[mine])
+    decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
+    decided[column] = 1.0
+    start = model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
+    return start if matrix.violation(start) <= FEASIBILITY else None
 
 
 class Bounds:

@@ -100,7 +100,7 @@ class AimSolve:
             return Outcome(Termination.INFEASIBLE)
         outcome = self.backend(matrix, self.aim.cost[free], limit=limit, gap=self.gap, tie=self.aim.tie,
                                log=self.log, start=None if start is None else start[free], relax=relax, watch=watch,
-                               options=self.options)
+                               options=self.options, target=None if relax else self.target)
         if outcome.x is None:
             return outcome
         x, reduced, duals = np.zeros(self.matrix.n_cols), None, None
@@ -162,6 +162,13 @@ class AimSolve:
         if math.isfinite(self.floor):
             lowest = self.floor if lowest is None else max(lowest, self.floor)
         return judge(self.aim, outcome, lowest, self.began, self.gap)
+
+    @property
+    def target(self) -> float | None:
+        """A MIP may stop at a plan this good: the floor proves it (None without a floor)."""
+        if not math.isfinite(self.floor):
+            return None
+        return self.floor + 0.5 * max(self.aim.tie, self.gap * abs(self.floor))  # within ``close`` of it
 
     def proven(self, plan: np.ndarray, lowest: float) -> bool:
         """Is ``plan`` within the tie or gap of the best bound known, the LP's or the floor?"""
