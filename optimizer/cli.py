@@ -266,8 +266,9 @@ def chosen_services(inputs, council: str, service: str | None) -> list[str]:
 @click.option("--solver", type=click.Choice(SOLVERS), help="Solver to use [workbook's Settings, else highs].")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Wall-clock limit for each plan's solve [Settings, else 60].")
-@click.option("--workers", type=click.IntRange(min=1), help="Re-solves at a time [one, until the parallel executor is in].")
-@click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler to send the re-solves to.")
+@click.option("--workers", type=click.IntRange(min=1), help="Re-solves at a time, in local processes [1].")
+@click.option("--scheduler", metavar="ADDRESS", help="Send the re-solves to this running Dask scheduler instead, "
+              "e.g. tcp://10.0.0.5:8786.")
 @click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the table as one JSON array on the last line.")
 @click.option("--quiet", is_flag=True, help="Print no progress messages.")
@@ -287,9 +288,15 @@ def partners(input_path: Path, council: str, service, top: int, output: Path | N
         fail(EXIT_INPUT, str(error))
     from optimizer.negotiate.partners import suggest_partners
     from optimizer.negotiate.resolve import solve_unpooled
+    from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler
     from optimizer.report.partners import notes, write_partners
     from optimizer.solve.results import SolverError
 
+    if scheduler is not None:
+        try:
+            check_scheduler(scheduler)  # within seconds, before the plan is solved
+        except SchedulerUnreachable as error:
+            fail(EXIT_INPUT, f"{error}; nothing was written")
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
     show = not quiet and sys.stderr.isatty()
     progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
@@ -298,8 +305,10 @@ def partners(input_path: Path, council: str, service, top: int, output: Path | N
         found = suggest_partners(solved, council, services, top, progress=progress, workers=workers,
                                  scheduler=scheduler)
         write_partners(found, output, force=force, input_path=input_path)
-    except SolverError as error:
-        fail(EXIT_ERROR, str(error))
+    except SchedulerUnreachable as error:
+        fail(EXIT_INPUT, f"{error}; nothing was written")
+    except (SolverError, WorkerLost) as error:
+        fail(EXIT_ERROR, f"{error}\nNothing was written.")
     except OutputError as error:
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
     show_partners(found)

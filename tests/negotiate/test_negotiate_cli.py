@@ -10,6 +10,7 @@ import sys
 import openpyxl
 import pytest
 
+from tests.support.marks import slow
 from tests.support.sheets import base, put, write
 
 
@@ -104,3 +105,19 @@ def test_unknown_names_exit_2_with_the_closest(workbook, tmp_path, args, words):
     assert done.returncode == 2
     assert words in done.stderr
     assert not out.exists()
+
+
+@slow
+def test_partners_on_two_worker_processes_match_one(workbook, tmp_path):
+    one = consolidate("partners", workbook, "--council", "Telford", "-o", tmp_path / "one.xlsx", "--json")
+    two = consolidate("partners", workbook, "--council", "Telford", "-o", tmp_path / "two.xlsx", "--json",
+                      "--workers", 2)
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert last_json(one.stdout) == last_json(two.stdout)
+
+
+def test_partners_with_no_scheduler_answering_exit_2(workbook, tmp_path):
+    out = tmp_path / "partners.xlsx"
+    done = consolidate("partners", workbook, "--council", "Telford", "-o", out, "--scheduler", "tcp://127.0.0.1:9")
+    assert done.returncode == 2
+    assert "No Dask scheduler answered" in done.stderr and not out.exists()
