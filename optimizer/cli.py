@@ -205,6 +205,11 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     sys.exit(EXIT_FOR_STATUS[plan.status])
 
 
+def signed(pounds: float) -> str:
+    """+£1,234 or -£1,234 (a change against the best plan)."""
+    return f"{'-' if pounds < -0.5 else '+'}£{abs(pounds):,.0f}"
+
+
 def show_alternatives(alternatives) -> None:
     """Each alternative in a line against the best, then what it changes, and why there are fewer."""
     from optimizer.negotiate.alternatives import alternative_rows, changes
@@ -215,8 +220,8 @@ def show_alternatives(alternatives) -> None:
                    "of the best and of every alternative before it):")
     moves = changes(alternatives)
     for row in alternative_rows(alternatives)[1:]:
-        click.echo(f"  {row['plan']} ({row['status']}): shortfall +£{row['extra_shortfall']:,.0f}, "
-                   f"impact +{row['extra_impact']:,.2f}, net benefit -£{row['lost_net_benefit']:,.0f} "
+        click.echo(f"  {row['plan']} ({row['status']}): shortfall {signed(row['extra_shortfall'])}, "
+                   f"impact {row['extra_impact']:+,.2f}, net benefit {signed(-row['lost_net_benefit'])} "
                    f"(£{row['net_benefit']:,.0f})")
         for move in (m for m in moves if m.plan == row["plan"]):
             what = (f"{move.service}: {move.councils}" if move.kind == "partnership"
@@ -339,8 +344,8 @@ def show_partners(found) -> None:
                 continue
             in_plan = ", in the optimal plan" if s.in_optimal_plan else ""
             click.echo(f"    with {others}: saves £{s.annual_saving:,.0f} a year{in_plan}; best plan with it: "
-                       f"shortfall +£{row['extra_shortfall']:,.0f}, impact +{row['extra_impact']:,.2f}, "
-                       f"net benefit -£{row['lost_net_benefit']:,.0f} ({row['status']})")
+                       f"shortfall {signed(row['extra_shortfall'])}, impact {row['extra_impact']:+,.2f}, "
+                       f"net benefit {signed(-row['lost_net_benefit'])} ({row['status']})")
 
 
 @cli.command("import-outturn")

@@ -1,41 +1,35 @@
 """Partner suggestions (SPEC.md section 7): for a council, every candidate partnership containing
 it, ranked by the best plan that includes it, the top N per service.
 
-The best plan with partnership j is the model re-solved with j's column held at 1, proven aim by aim
-like the plan. Re-solving every candidate is the exact answer but slow at scale, so candidates are
-re-solved in order of a lower bound on their plan, and one whose bound is already worse than the
-N-th exact answer found (``ref``) is left out: it cannot enter the top N.
-
-The bound, aim by aim: an LP of aim k over every plan whose earlier aims are within their ties of
-``ref``'s values, solved once, bounds every column j at once: any such plan with x_j = 1 costs at
-least LP_k + max(0, reduced cost of j). Candidate j is certainly worse than ``ref`` when, for some k,
-its bound on aim k exceeds ref's value by more than the tie while on every earlier aim its bound is
-no better than ref's by more than the tie: any plan of j not worse than ``ref`` would then tie it on
-those earlier aims, so be a plan of LP_k, and cost more than that bound. An LP solved for an earlier,
-worse ``ref`` is looser and still a valid bound. The optimal plan's own partnerships need no
-re-solve: their best plan is the optimal plan.
+The best plan with partnership j is the model re-solved with j required. Re-solving every candidate
+is exact but slow at scale (the West Midlands: a minute or more each). Instead, per service, with R
+the council's candidates not yet ranked: the best plan containing one of R (the row "sum of x over R
+= 1": the council is in at most one partnership of the service) contains some j of R, and is the
+best plan with j, since every plan with j is a plan of that program; so each solve ranks the next
+candidate exactly. Once the top N are found, one more solve whose plan is worse than the N-th
+(beyond the ties) proves that none of R can enter the top; an infeasible one, that none of R is in
+any plan. Each program restricts the one before (R only shrinks), so each solve keeps the last
+one's proven bounds as floors. Per service that is N + 1 solves (more where plans tie), whatever
+the number of candidates; the services are independent and may run in parallel.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
 from optimizer.model.build import TIE
-from optimizer.model.families import AIM_TIE
 from optimizer.negotiate.resolve import Solved, column_of
 from optimizer.negotiate.tasks import run_tasks
 from optimizer.plan import Plan
-from optimizer.solve.backends import backend_for
 from optimizer.solve.options import DEFAULT, SolveOptions
-from optimizer.status import WITH_PLAN, RunStatus, Termination
+from optimizer.status import WITH_PLAN, RunStatus
 from optimizer.tolerances import FEASIBILITY
+
+ONE_OF = "one_of"  # the family of the row "the plan holds one of these partnerships"
 
 AIMS = ("shortfall", "impact", "net_benefit")
 
@@ -87,7 +81,7 @@ class Suggestions:
     services: tuple[str, ...]  # the services ranked
     rows: tuple[Suggestion, ...]  # per service in that order: the top N, then any infeasible
     candidates: int  # candidate partnerships of the council in those services
-    solved_exactly: int  # of them, re-solved with the partnership required
+    solved_exactly: int  # re-solves it took (each ranks one exactly, or proves the rest out)
 
     @property
     def share_solved(self) -> float:
@@ -113,85 +107,73 @@ def ranked(found: list[Suggestion]) -> list[Suggestion]:
     return feasible + infeasible
 
 
-def _required(task: tuple[Solved, int, SolveOptions]) -> Plan | None:
-    """The best plan with candidate ``group`` required; None when no plan can include it.
-
-    A function of one picklable task, so the executor may run it in another process."""
-    solved, group, options = task
-    column = column_of(solved.model, group)
-    matrix = solved.model.matrix
-    matrix = replace(matrix, lower=np.where(np.arange(matrix.n_cols) == column, 1.0, matrix.lower))
-    # a restriction of the plan's program: what the plan's solve proved bounds it (floors)
-    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, column),
-                              floors=solved.solution.stages)
-    return solved.plan_of(solution) if solution.status in WITH_PLAN else None
-
-
-def _start_with(solved: Solved, matrix, column: int) -> np.ndarray | None:
-    """The optimal plan with ``column``'s partnership in, and whatever covered its members' service
-    out; None when that breaks a row (a cap, a hard target)."""
+def _one_of(solved: Solved, columns: list[int], matrix, floors, options: SolveOptions):
+    """The best plan holding one of ``columns`` (None when none can be in a plan), and its solution."""
     model = solved.model
-    decided = solved.decisions()
+    matrix = matrix.with_row(np.array(columns), np.ones(len(columns)), 1.0, 1.0, ONE_OF)
+    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, columns), floors=floors)
+    return (solved.plan_of(solution) if solution.status in WITH_PLAN else None), solution
+
+
+def _start_with(solved: Solved, matrix, columns: list[int]) -> np.ndarray | None:
+    """The optimal plan with the first of ``columns`` that fits in, and whatever covered its members'
+    service out; None when none fits (a cap, a hard target)."""
+    model = solved.model
     m = model.members
-    mine = m.col == column
-    covers = np.isin(m.council * len(model.services) + m.service,
-                     m.council[mine] * len(model.services) + m.service[mine])
-    decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
-    decided[column] = 1.0
-    start = model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
-    return start if matrix.violation(start) <= FEASIBILITY else None
+    n_services = len(model.services)
+    for column in columns[:10]:  # the start only speeds the solve: a few tries are enough
+        decided = solved.decisions()
+        mine = m.col == column
+        covers = np.isin(m.council * n_services + m.service, m.council[mine] * n_services + m.service[mine])
+        decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
+        decided[column] = 1.0
+        start = model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
+        if matrix.violation(start) <= FEASIBILITY:
+            return start
+    return None
 
 
-class Bounds:
-    """Lower bounds, aim by aim, on the best plan containing each column (see the module's docstring)."""
+def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tuple[list[tuple[int, Plan | None]], int]:
+    """One service's top ``top`` (see the module's docstring): ([(group, best plan with it or None)],
+    re-solves). A function of one picklable task, so the executor may run it in another process."""
+    solved, service, groups, top, options = task
+    best = solved.plan
+    if best.status == RunStatus.INFEASIBLE:  # a restriction of an infeasible workbook is infeasible
+        return [(j, None) for j in groups], 0
+    found = [(j, best) for j in groups if j in set(solved.solution.partnerships)]
+    left = [j for j in groups if j not in set(solved.solution.partnerships)]
+    matrix, floors, solves = solved.model.matrix, solved.solution.stages, 0
+    while left:
+        plan, solution = _one_of(solved, [column_of(solved.model, j) for j in left], matrix, floors, options)
+        solves += 1
+        if plan is None:
+            if solution.status == RunStatus.INFEASIBLE:
+                found += [(j, None) for j in left]  # proven: none of them is in any plan
+            break
+        chosen = next(j for j in solution.partnerships if j in set(left))
+        ranked_plans = ranked([_suggestion(solved, j, p) for j, p in found if p is not None])
+        if len(ranked_plans) >= top and _compare(_suggestion(solved, chosen, plan), ranked_plans[top - 1]) > 0 \
+                and _worse_beyond_ties(plan, ranked_plans[top - 1].plan):
+            break  # the best of the rest is worse than the N-th: none of them enters the top
+        found.append((chosen, plan))
+        left.remove(chosen)
+        floors = solution.stages
+    return found, solves
 
-    def __init__(self, solved: Solved, options: SolveOptions):
-        self.solved, self.options = solved, options
-        self.model = solved.model
-        self.backend = backend_for(solved.inputs.settings.solver)
-        self.folder = tempfile.TemporaryDirectory(prefix="consolidate-partners-")
-        self.cache: dict[int, list[tuple[tuple[float, ...], tuple[float, np.ndarray] | None]]] = {}
 
-    def aim_bound(self, k: int, ref: dict[str, float] | None) -> tuple[float, np.ndarray] | None:
-        """(LP bound, reduced costs) of aim k over the plans within the ties of ``ref`` on the aims
-        before k; None when the LP is not solved. An LP already solved with every earlier aim held
-        at least as loosely is a relaxation of this one, so its bound serves."""
-        aims = self.model.aims
-        held = tuple(ref[a.name] + a.tie for a in aims[:k])
-        for looser, result in self.cache.get(k, []):
-            if all(a >= b for a, b in zip(looser, held)):
-                return result
-        matrix = self.model.matrix
-        rows = [(np.flatnonzero(a.cost), a.cost[np.flatnonzero(a.cost)], -math.inf, most) for a, most in zip(aims, held)]
-        if rows:
-            matrix = matrix.with_rows(rows, AIM_TIE)
-        aim = aims[k]
-        lp = self.backend(matrix, aim.cost, limit=self.solved.inputs.settings.time_limit_s, gap=0.0, tie=aim.tie,
-                          log=Path(self.folder.name) / "lp.log", start=None, relax=True, watch=None,
-                          options=self.options)
-        ok = lp.termination == Termination.OPTIMAL and lp.reduced_costs is not None
-        result = (float(lp.bound), np.maximum(lp.reduced_costs, 0.0)) if ok else None
-        self.cache.setdefault(k, []).append((held, result))
-        return result
+def _worse_beyond_ties(plan: Plan, than: Plan) -> bool:
+    """Worse on some aim beyond its tie, every earlier aim tied: no tie-break can put it ahead, and
+    every plan of the rest is at least as bad."""
+    for aim in AIMS:
+        x, y = aim_values(plan)[aim], aim_values(than)[aim]
+        if abs(x - y) > TIE[aim]:
+            return x > y
+    return False
 
-    def worse(self, group: int, ref: dict[str, float]) -> bool:
-        """Whether every plan containing ``group`` is certainly worse than ``ref``."""
-        column = column_of(self.model, group)
-        for k, aim in enumerate(self.model.aims):
-            bound = self.aim_bound(k, ref)
-            if bound is None:
-                return False
-            lowest = bound[0] + bound[1][column]
-            if lowest > ref[aim.name] + aim.tie:
-                return True
-            if lowest < ref[aim.name] - aim.tie:
-                return False  # it could be better on this aim
-        return False
 
-    def first(self, group: int) -> float:
-        """The bound on the first aim alone: the order in which candidates are re-solved."""
-        bound = self.aim_bound(0, {})
-        return -math.inf if bound is None else bound[0] + bound[1][column_of(self.model, group)]
+def _suggestion(solved: Solved, j: int, plan: Plan | None) -> Suggestion:
+    g = solved.candidates.partnerships[j]
+    return Suggestion(j, g.service, g.members, g.annual_saving, j in set(solved.solution.partnerships), plan)
 
 
 def suggest_partners(solved: Solved, council: str, services: list[str], top: int = 5,
@@ -199,38 +181,17 @@ def suggest_partners(solved: Solved, council: str, services: list[str], top: int
                      workers: int | None = None, scheduler: str | None = None) -> Suggestions:
     """The top ``top`` partnerships of ``council`` per service of ``services`` (SPEC.md section 7)."""
     groups = solved.candidates.partnerships
-    in_best = set(solved.solution.partnerships)
     mine = {s: [j for j, g in enumerate(groups) if g.service == s and council in g.members] for s in services}
     total = sum(map(len, mine.values()))
-    best = solved.plan
-    exact: dict[int, Plan | None] = {j: best for j in in_best if groups[j].members and council in groups[j].members}
-    bounds = Bounds(solved, options) if solved.model is not None and best.status in WITH_PLAN else None
+    ranking = [s for s in services if mine[s]]
+    if solved.model is None or not ranking:
+        return Suggestions(council, solved.plan, tuple(services), (), total, 0)
+    progress(f"ranking {total:,} partnerships of {council} in {len(ranking)} service{'s' if len(ranking) != 1 else ''}")
+    results = run_tasks(rank_service, [(solved, s, mine[s], top, options) for s in ranking], workers=workers,
+                        scheduler=scheduler)
     rows: list[Suggestion] = []
-
-    def suggestion(j: int) -> Suggestion:
-        g = groups[j]
-        return Suggestion(j, g.service, g.members, g.annual_saving, j in in_best, exact[j])
-
-    for service in services:
-        pending = sorted(mine[service], key=lambda j: (bounds.first(j) if bounds else 0.0, groups[j].members))
-        if best.status == RunStatus.INFEASIBLE:  # a restriction of an infeasible workbook is infeasible
-            exact.update({j: None for j in pending})
-        while True:
-            found = ranked([suggestion(j) for j in mine[service] if j in exact])
-            feasible = [s for s in found if s.plan is not None]
-            ref = aim_values(feasible[top - 1].plan) if len(feasible) >= top else None
-            left = [j for j in pending if j not in exact
-                    and not (ref is not None and bounds is not None and bounds.worse(j, ref))]
-            if not left:
-                break
-            batch = left[: max(1, top - len(feasible), workers or 1)]
-            progress(f"{service}: re-solving {len(batch)} of the {len(left)} partnerships that could still make "
-                     f"the top {top}")
-            plans = run_tasks(_required, [(solved, j, options) for j in batch], workers=workers, scheduler=scheduler)
-            exact.update(zip(batch, plans))
-        found = ranked([suggestion(j) for j in mine[service] if j in exact])
-        feasible = [s for s in found if s.plan is not None]
-        rows += feasible[:top] + ([s for s in found if s.plan is None] if len(feasible) < top else [])
-    solved_exactly = sum(1 for j in exact if j not in in_best and any(j in m for m in mine.values())
-                         and best.status != RunStatus.INFEASIBLE)
-    return Suggestions(council, best, tuple(services), tuple(rows), total, solved_exactly)
+    for found, _ in results:
+        listed = ranked([_suggestion(solved, j, plan) for j, plan in found])
+        feasible = [s for s in listed if s.plan is not None]
+        rows += feasible[:top] + ([s for s in listed if s.plan is None] if len(feasible) < top else [])
+    return Suggestions(council, solved.plan, tuple(services), tuple(rows), total, sum(n for _, n in results))

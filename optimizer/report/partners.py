@@ -28,9 +28,9 @@ def notes(suggestions: Suggestions) -> list[str]:
         lines.append(f"{suggestions.council} has no candidate partnership in "
                      f"{', '.join(suggestions.services) if suggestions.services else 'any service'}: nothing to share.")
     else:
-        lines.append(f"Re-solved exactly: {suggestions.solved_exactly} of {suggestions.candidates} candidate "
-                     f"partnerships ({suggestions.share_solved:.0%}); the others' bounds proved them out of the top, "
-                     "or they are in the optimal plan.")
+        lines.append(f"Re-solved exactly: {suggestions.solved_exactly} times for {suggestions.candidates} candidate "
+                     f"partnerships ({suggestions.share_solved:.0%}): each re-solve ranks the best of those left, "
+                     "and the last proves the rest out of the top.")
     return lines
 
 
