@@ -158,6 +158,12 @@ def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tupl
         found.append((chosen, plan))
         left.remove(chosen)
         floors = solution.stages
+        ranked_plans = ranked([_suggestion(solved, j, p) for j, p in found if p is not None])
+        if len(ranked_plans) >= top:
+            # the rest are no better than this plan, which ties the N-th or beats it: one of them can
+            # enter only on a tie, and a tie goes to the larger saving
+            nth = ranked_plans[top - 1].annual_saving
+            left = [j for j in left if solved.candidates.partnerships[j].annual_saving >= nth - TIE["saving"]]
     return found, solves
 
 
