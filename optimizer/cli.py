@@ -329,8 +329,9 @@ def partners(input_path: Path, council: str, service, top: int, output: Path | N
 
 def show_partners(found) -> None:
     """The table, a service at a time."""
-    click.echo(f"Best plan with each partnership {found.council} could join (against the optimal plan's "
-               f"net benefit £{found.best.net_benefit:,.0f}):")
+    against = (f"against the optimal plan's net benefit £{found.best.net_benefit:,.0f}" if found.best.has_plan
+               else f"the workbook has no plan at all: {found.best.status}")
+    click.echo(f"Best plan with each partnership {found.council} could join ({against}):")
     for service in found.services:
         rows = [s for s in found.rows if s.service == service]
         if not rows:

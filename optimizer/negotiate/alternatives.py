@@ -136,6 +136,10 @@ def alternative_rows(alternatives: Alternatives) -> list[dict[str, object]]:
     best = alternatives.best
     rows = []
     for i, plan in enumerate((best, *alternatives.plans)):
+        if not plan.has_plan:  # an infeasible best: its status alone
+            rows.append({column: plan.status if column == "status" else None for column in ALTERNATIVE_COLUMNS}
+                        | {"plan": plan_name(i)})
+            continue
         rows.append({
             "plan": plan_name(i), "status": plan.status, "gap": plan.gap,
             "total_shortfall": plan.total_shortfall, "total_impact": plan.total_impact,

@@ -20,10 +20,11 @@ COLUMNS = tuple(Column(name, KINDS.get(name, "text"), width=WIDE.get(name), wrap
 def notes(suggestions: Suggestions) -> list[str]:
     """What the table is, in words, below it."""
     best = suggestions.best
+    against = (f"(net benefit £{best.net_benefit:,.0f}, status {best.status})" if best.has_plan
+               else f"(the workbook has none: {best.status})")
     lines = [f"Each row is a partnership {suggestions.council} could join, with the best plan for everyone that "
              "includes it (the workbook re-solved with it required); extra_shortfall, extra_impact and "
-             "lost_net_benefit are against the optimal plan "
-             f"(net benefit £{best.net_benefit:,.0f}, status {best.status})."]
+             f"lost_net_benefit are against the optimal plan {against}."]
     if not suggestions.candidates:
         lines.append(f"{suggestions.council} has no candidate partnership in "
                      f"{', '.join(suggestions.services) if suggestions.services else 'any service'}: nothing to share.")

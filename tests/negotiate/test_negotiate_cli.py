@@ -121,3 +121,17 @@ def test_partners_with_no_scheduler_answering_exit_2(workbook, tmp_path):
     done = consolidate("partners", workbook, "--council", "Telford", "-o", out, "--scheduler", "tcp://127.0.0.1:9")
     assert done.returncode == 2
     assert "No Dask scheduler answered" in done.stderr and not out.exists()
+
+
+def test_no_plan_at_all_no_alternatives_and_every_partnership_infeasible(tmp_path):
+    workbook = write(tmp_path, base())  # hard targets Telford cannot meet
+    out = tmp_path / "plan.xlsx"
+    done = consolidate("run", workbook, "-o", out, "--alternatives", 2, "--json")
+    assert done.returncode == 3
+    assert last_json(done.stdout)["alternatives"] == []
+    assert "no alternatives" in done.stdout
+    assert [(r["plan"], r["status"]) for r in sheet_rows(out, "Alternatives")] == [("best", "infeasible")]
+    done = consolidate("partners", workbook, "--council", "Telford", "-o", tmp_path / "p.xlsx", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = last_json(done.stdout)
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"infeasible"}
