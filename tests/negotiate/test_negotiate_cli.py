@@ -129,7 +129,7 @@ def test_no_plan_at_all_no_alternatives_and_every_partnership_infeasible(tmp_pat
     done = consolidate("run", workbook, "-o", out, "--alternatives", 2, "--json")
     assert done.returncode == 3
     assert last_json(done.stdout)["alternatives"] == []
-    assert "no alternatives" in done.stdout
+    assert "No alternatives: there is no plan" in done.stdout
     assert [(r["plan"], r["status"]) for r in sheet_rows(out, "Alternatives")] == [("best", "infeasible")]
     done = consolidate("partners", workbook, "--council", "Telford", "-o", tmp_path / "p.xlsx", "--json")
     assert done.returncode == 0, done.stderr
