@@ -8,7 +8,6 @@ partnership no plan can include listed last as infeasible when the top is not fu
 
 from __future__ import annotations
 
-import functools
 import random
 from collections import Counter
 
