@@ -138,8 +138,13 @@ def describe(plan) -> str:
 @click.option("--write-model", "model_path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
               help="Also write the model of the first aim not proven (else the last aim) for another solver: "
                    "MPS or LP by PATH's extension, with PATH-key.csv naming each column; {aim} in PATH writes every aim.")
+@click.option("--alternatives", "asked", type=click.IntRange(min=0), default=0, metavar="K",
+              help="Also find K alternative plans: each the best plan differing from the best and every earlier "
+                   "alternative in at least --differ decisions (partnerships or reductions).")
+@click.option("--differ", type=click.IntRange(min=1), default=1, metavar="D",
+              help="How many decisions an alternative must change at least [1].")
 def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets, force, as_json, quiet,
-        model_path: Path | None) -> None:
+        model_path: Path | None, asked: int, differ: int) -> None:
     """Find the best sharing plan for the councils in INPUT and write it to a new workbook."""
     from optimizer.report.model_file import ModelRecorder, check_model_path
 
@@ -163,9 +168,18 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
     show = not quiet and sys.stderr.isatty()
     progress = words.without_repeats(lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
     recorder = ModelRecorder()
+    alternatives = None
     try:
-        plan = optimise(inputs, progress=progress, on_program=recorder)
-        write_plan(plan, output, force=force, input_path=input_path)
+        if asked:
+            from optimizer.negotiate.alternatives import find_alternatives
+            from optimizer.negotiate.resolve import solve_unpooled
+
+            solved = solve_unpooled(inputs, progress=progress, on_program=recorder)
+            plan = solved.plan
+            alternatives = find_alternatives(solved, asked, differ, progress=progress)
+        else:
+            plan = optimise(inputs, progress=progress, on_program=recorder)
+        write_plan(plan, output, force=force, input_path=input_path, alternatives=alternatives)
         models = recorder.write(model_path, force=force, inputs=[input_path, output]) if model_path else []
     except SolverError as error:
         fail(EXIT_ERROR, str(error))
@@ -181,9 +195,159 @@ def run(input_path: Path, output: Path | None, solver, time_limit, gap, targets,
             click.echo(f"  {finding.subject}: {finding.finding}")
         if len(plan.diagnosis) > 10:
             click.echo(f"  ... and {len(plan.diagnosis) - 10} more in the workbook")
+    summary = plan.summary(pence=True)
+    if alternatives is not None:
+        show_alternatives(alternatives)
+        from optimizer.negotiate.alternatives import json_rows
+
+        summary["alternatives"] = json_rows(alternatives)
     if as_json:
-        click.echo(json.dumps(plan.summary(pence=True)))
+        click.echo(json.dumps(summary))
     sys.exit(EXIT_FOR_STATUS[plan.status])
+
+
+def signed(pounds: float) -> str:
+    """+£1,234 or -£1,234 (a change against the best plan)."""
+    return f"{'-' if pounds < -0.5 else '+'}£{abs(pounds):,.0f}"
+
+
+def show_alternatives(alternatives) -> None:
+    """Each alternative in a line against the best, then what it changes, and why there are fewer."""
+    from optimizer.negotiate.alternatives import alternative_rows, changes
+
+    if alternatives.plans:
+        d = alternatives.differ
+        click.echo(f"Alternatives (each the best plan changing at least {d} decision{'s' if d != 1 else ''} "
+                   "of the best and of every alternative before it):")
+    moves = changes(alternatives)
+    for row in alternative_rows(alternatives)[1:]:
+        click.echo(f"  {row['plan']} ({row['status']}): shortfall {signed(row['extra_shortfall'])}, "
+                   f"impact {row['extra_impact']:+,.2f}, net benefit {signed(-row['lost_net_benefit'])} "
+                   f"(£{row['net_benefit']:,.0f})")
+        for move in (m for m in moves if m.plan == row["plan"]):
+            what = (f"{move.service}: {move.councils}" if move.kind == "partnership"
+                    else f"{move.service} of {move.councils} cut by {move.reduction_pct:.0%}")
+            click.echo(f"    {move.change} {move.kind} {what}")
+    if alternatives.fewer_said:
+        click.echo(alternatives.fewer_said[0].upper() + alternatives.fewer_said[1:])
+
+
+def partners_output(input_path: Path, council: str) -> Path:
+    safe = "".join("_" if ch in '<>:"/\\|?*' or ord(ch) < 32 else ch for ch in council)
+    return Path("outputs") / f"{input_path.stem}-partners-{safe}.xlsx"
+
+
+def closest_names(text: str, names) -> str:
+    """The names most like ``text``, for an unknown one."""
+    import difflib
+
+    names = list(dict.fromkeys(names))
+    lowered = {n.lower(): n for n in names}
+    near = [lowered[n] for n in difflib.get_close_matches(text.lower(), list(lowered), n=3, cutoff=0.4)]
+    return f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+
+
+def chosen_services(inputs, council: str, service: str | None) -> list[str]:
+    """The services to rank: ``service``, or each the council can share; exit 2 for an unknown one."""
+    delivered = [s.service for s in inputs.services if s.council == council]
+    if service is None:
+        curve = {t.service for t in inputs.sharing}
+        return [s.service for s in inputs.services if s.council == council and s.shareable and s.service in curve]
+    exact = {s.lower(): s for s in delivered}
+    if service.lower() in exact:
+        return [exact[service.lower()]]
+    if any(s.service.lower() == service.lower() for s in inputs.services):
+        fail(EXIT_INPUT, f"--service: {council} does not deliver '{service}' (it has no Services row for it)"
+                         f"{closest_names(service, delivered)}")
+    fail(EXIT_INPUT, f"--service: no service '{service}' in the workbook{closest_names(service, delivered + [s.service for s in inputs.services])}")
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--council", required=True, help="The council (or other body) looking for partners.")
+@click.option("--service", help="Rank the partnerships of this service only [each service it can share].")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Partnerships listed per service.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Workbook to write [default: outputs/<input name>-partners-<council>.xlsx].")
+@click.option("--solver", type=click.Choice(SOLVERS), help="Solver to use [workbook's Settings, else highs].")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Wall-clock limit for each plan's solve [Settings, else 60].")
+@click.option("--workers", type=click.IntRange(min=1), help="Re-solves at a time, in local processes [1].")
+@click.option("--scheduler", metavar="ADDRESS", help="Send the re-solves to this running Dask scheduler instead, "
+              "e.g. tcp://10.0.0.5:8786.")
+@click.option("--force", is_flag=True, help="Replace the output workbook if it exists already.")
+@click.option("--json", "as_json", is_flag=True, help="Also print the table as one JSON array on the last line.")
+@click.option("--quiet", is_flag=True, help="Print no progress messages.")
+def partners(input_path: Path, council: str, service, top: int, output: Path | None, solver, time_limit, workers,
+             scheduler, force, as_json, quiet) -> None:
+    """Rank the partnerships COUNCIL could join by the best plan for everyone that includes each."""
+    inputs = load(input_path)
+    names = {c.name.lower(): c.name for c in inputs.councils}
+    if council.lower() not in names:
+        fail(EXIT_INPUT, f"--council: no council '{council}' in Councils{closest_names(council, [c.name for c in inputs.councils])}")
+    council = names[council.lower()]
+    services = chosen_services(inputs, council, service)
+    output = output or partners_output(input_path, council)
+    try:
+        check_output_path(output, force=force, inputs=[input_path])
+    except OutputError as error:
+        fail(EXIT_INPUT, str(error))
+    from optimizer.negotiate.partners import suggest_partners
+    from optimizer.negotiate.resolve import solve_unpooled
+    from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler
+    from optimizer.report.partners import notes, write_partners
+    from optimizer.solve.results import SolverError
+
+    if scheduler is not None:
+        try:
+            check_scheduler(scheduler)  # within seconds, before the plan is solved
+        except SchedulerUnreachable as error:
+            fail(EXIT_INPUT, f"{error}; nothing was written")
+    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
+    show = not quiet and sys.stderr.isatty()
+    progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
+    try:
+        solved = solve_unpooled(inputs, progress=progress)
+        found = suggest_partners(solved, council, services, top, progress=progress, workers=workers,
+                                 scheduler=scheduler)
+        write_partners(found, output, force=force, input_path=input_path)
+    except SchedulerUnreachable as error:
+        fail(EXIT_INPUT, f"{error}; nothing was written")
+    except (SolverError, WorkerLost) as error:
+        fail(EXIT_ERROR, f"{error}\nNothing was written.")
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+    show_partners(found)
+    for line in notes(found)[1:]:
+        click.echo(line)
+    click.echo(f"Partners written to {output}")
+    if as_json:
+        money = {"annual_saving", "total_shortfall", "net_benefit", "extra_shortfall", "lost_net_benefit"}
+        rows = [{k: (round(v, 2) if k in money and v is not None else v) for k, v in s.row(found.best).items()}
+                for s in found.rows]
+        click.echo(json.dumps(rows))
+
+
+def show_partners(found) -> None:
+    """The table, a service at a time."""
+    against = (f"against the optimal plan's net benefit £{found.best.net_benefit:,.0f}" if found.best.has_plan
+               else f"the workbook has no plan at all: {found.best.status}")
+    click.echo(f"Best plan with each partnership {found.council} could join ({against}):")
+    for service in found.services:
+        rows = [s for s in found.rows if s.service == service]
+        if not rows:
+            continue
+        click.echo(f"  {service}")
+        for s in rows:
+            row = s.row(found.best)
+            others = "; ".join(m for m in s.councils if m != found.council)
+            if row["net_benefit"] is None:
+                click.echo(f"    with {others}: saves £{s.annual_saving:,.0f} a year; no plan can include it (infeasible)")
+                continue
+            in_plan = ", in the optimal plan" if s.in_optimal_plan else ""
+            click.echo(f"    with {others}: saves £{s.annual_saving:,.0f} a year{in_plan}; best plan with it: "
+                       f"shortfall {signed(row['extra_shortfall'])}, impact {row['extra_impact']:+,.2f}, "
+                       f"net benefit {signed(-row['lost_net_benefit'])} ({row['status']})")
 
 
 @cli.command("import-outturn")

@@ -18,7 +18,7 @@ from optimizer.workbook.validate import load_workbook_inputs
 from tests.support.marks import slow
 from tests.support.paths import ROOT
 
-COMMANDS = ["template", "validate", "run", "import-outturn"]
+COMMANDS = ["template", "validate", "run", "import-outturn", "partners"]
 
 
 def consolidate(*args, cwd=None) -> subprocess.CompletedProcess:

@@ -1,8 +1,10 @@
 """The plan workbook of SPEC.md section 3, built so a reviewer can audit it in Excel.
 
 Sheets, in order: Overview (the plan on one page, in words: ``overview``), Summary, Partnerships,
-Reductions, Councils (the spec's, its columns first and a few more on the right), Membership, Cash flow (the spec's: money year by year, its present values adding up
-to net_benefit), Priorities (with objectives), Council partners, Assumptions, Why infeasible (when the run
+Reductions, Councils (the spec's, its columns first and a few more on the right), Membership, Cash flow
+(the spec's: money year by year, its present values adding up to net_benefit), Priorities (with
+objectives), Council partners, Alternatives and Alternative decisions (with ``run --alternatives``),
+Assumptions, Why infeasible (when the run
 has a diagnosis), Charts (when there is a plan) and Run info.
 
 Every total is a live formula. Membership has one row per council per chosen partnership; its saving,
@@ -37,8 +39,10 @@ from optimizer.excel.book import (
 )
 from optimizer.excel.files import save_workbook
 from optimizer.plan import MET, PartnershipLine, Plan
+from optimizer.negotiate.alternatives import Alternatives
 from optimizer.report import sheets as context
 from optimizer.report.overview import Sources, overview_sheet
+from optimizer.report.alternatives import alternatives_sheets
 from optimizer.status import STATUS_FILL
 
 SUMMARY, PARTNERSHIPS, REDUCTIONS, COUNCILS, MEMBERSHIP = "Summary", "Partnerships", "Reductions", "Councils", "Membership"
@@ -430,8 +434,9 @@ def summary_sheet(book: Book, plan: Plan, at: Layout) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def render_plan(plan: Plan) -> bytes:
-    """The plan workbook's bytes: the same plan gives the same bytes, whatever the date."""
+def render_plan(plan: Plan, alternatives: Alternatives | None = None) -> bytes:
+    """The plan workbook's bytes: the same plan gives the same bytes, whatever the date. With
+    ``alternatives`` (``run --alternatives``), their two sheets follow Council partners."""
     members = member_rows(plan)
     at = make_layout(plan, members)
     book = Book()
@@ -446,6 +451,8 @@ def render_plan(plan: Plan) -> bytes:
     if at.priorities is not None:
         context.priorities_sheet(book, plan, at.priorities, at.reductions, list(at.score_columns))
     context.council_partners_sheet(book, plan)
+    if alternatives is not None:
+        alternatives_sheets(book, alternatives)
     context.assumptions_sheet(book, plan, at.settings, at.curve, at.listed, members)
     if plan.diagnosis:
         context.diagnosis_sheet(book, plan)
@@ -455,6 +462,6 @@ def render_plan(plan: Plan) -> bytes:
     return book.finish()
 
 
-def write_plan(plan: Plan, path: Path, *, force: bool, input_path: Path) -> Path:
+def write_plan(plan: Plan, path: Path, *, force: bool, input_path: Path, alternatives: Alternatives | None = None) -> Path:
     """Render, then save atomically (never over the input, never over a file without ``force``)."""
-    return save_workbook(Rendered(render_plan(plan)), path, force=force, inputs=[input_path])
+    return save_workbook(Rendered(render_plan(plan, alternatives)), path, force=force, inputs=[input_path])

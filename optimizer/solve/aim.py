@@ -69,6 +69,9 @@ class AimSolve:
     # the LP leaves the partner caps' rows free: a relaxation, so its bound, reduced costs and duals
     # (0 on those rows) stay exact, and every plan still meets them (``partner_rows_in_lp``)
     lp_without_partner_rows: bool = False
+    # a bound on this aim proven elsewhere, in cost units: the same aim of a program this one restricts
+    # (an alternative plan's, ``optimizer.negotiate.alternatives``); -inf: none. It proves, never prunes
+    floor: float = -math.inf
 
     def __post_init__(self) -> None:
         if self.geography is None:
@@ -91,7 +94,7 @@ class AimSolve:
             return Outcome(Termination.INFEASIBLE)
         outcome = self.backend(matrix, self.aim.cost[free], limit=limit, gap=self.gap, tie=self.aim.tie,
                                log=self.log, start=None if start is None else start[free], relax=relax, watch=watch,
-                               options=self.options)
+                               options=self.options, target=None if relax else self.target)
         if outcome.x is None:
             return outcome
         x, reduced, duals = np.zeros(self.matrix.n_cols), None, None
@@ -152,7 +155,20 @@ class AimSolve:
         return _watcher(self.aim, self.progress, proven)
 
     def judge(self, outcome: Outcome, lowest: float | None) -> StageResult:
+        if math.isfinite(self.floor):
+            lowest = self.floor if lowest is None else max(lowest, self.floor)
         return judge(self.aim, outcome, lowest, self.began, self.gap)
+
+    @property
+    def target(self) -> float | None:
+        """A MIP may stop at a plan this good: the floor proves it (None without a floor)."""
+        if not math.isfinite(self.floor):
+            return None
+        return self.floor + 0.5 * max(self.aim.tie, self.gap * abs(self.floor))  # within ``close`` of it
+
+    def proven(self, plan: np.ndarray, lowest: float) -> bool:
+        """Is ``plan`` within the tie or gap of the best bound known, the LP's or the floor?"""
+        return self.close(self.aim.cost @ plan, max(lowest, self.floor))
 
 
 @dataclass(frozen=True)
@@ -219,7 +235,7 @@ def _searched(run: AimSolve, lp: Outcome, plan: np.ndarray,
               large: bool) -> tuple[NeighbourhoodSearch | None, np.ndarray]:
     """The neighbourhood search, on large problems whose plan is not yet close to the LP bound, and
     the plan it leaves; (None, plan) when it does not run."""
-    if run.close(run.aim.cost @ plan, lp.bound) or not large:
+    if run.proven(plan, lp.bound) or not large:
         return None, plan
     # wide areas only where no proof is in reach; otherwise the proof needs a good plan soon
     wide = int(run.alive.sum()) > run.options.provable_columns
@@ -234,10 +250,12 @@ def _tighten_and_prove(run: AimSolve, lp: Outcome, plan: np.ndarray, search: Nei
     """The LP tightened by rounding cuts; then the proof over the options that could do better
     (reduced-cost fixing), or, where that is out of reach, the bound of settled areas and more search."""
     lowest = lp.bound
-    if run.close(run.aim.cost @ plan, lowest):
+    if run.proven(plan, lowest):
         return _result(run, lp, Outcome(Termination.OPTIMAL, plan, lowest), lowest)
     run, lp = _with_rounding_cuts(run, lp, plan)
     lowest = max(lowest, lp.bound)
+    if run.proven(plan, lowest):
+        return _result(run, lp, Outcome(Termination.OPTIMAL, plan, lowest), lowest)
     keep = _worth_keeping(lp, plan, run.aim, lowest)
     if search is not None and keep.sum() > run.options.provable_columns:
         final = _bound_by_areas(run, search, lp, plan, lowest)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.solve.results import Solution, SolverError, StageResult
 from optimizer.status import RunStatus, Termination, status_without_plan
 from optimizer.solve.names import NATIVE
-from optimizer.tolerances import chosen
+from optimizer.tolerances import FLOAT_NOISE, chosen
 
 __all__ = ["ProgramSink", "judge", "solve_aim", "solve_model"]
 
@@ -50,13 +50,18 @@ ProgramSink = Callable[[Model, Aim, Matrix, StageResult], None]
 
 def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
                 progress: Callable[[str], None] = lambda _: None, began: float | None = None,
-                on_program: ProgramSink | None = None) -> Solution:
+                on_program: ProgramSink | None = None, start: np.ndarray | None = None,
+                floors: Sequence[StageResult] | None = None) -> Solution:
     """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones.
 
     ``began`` is when the run's clock started (``time.perf_counter()``): the time limit is the whole
     run's, so finding candidates and building the model count against it. None: now.
     ``on_program`` is handed each aim's program as solved (earlier aims held), with its result:
-    what ``--write-model`` writes for another solver."""
+    what ``--write-model`` writes for another solver.
+    ``start`` is the first aim's start (None: share nothing but what is required). ``floors`` are
+    the stages of a solve of a program this one restricts (the previous alternative plan's): its
+    proven bound on an aim holds here too while every earlier aim's value here is no worse than
+    there, since this aim then ranges over a subset of that aim's plans."""
     settings = model.inputs.settings
     backend = backend_for(settings.solver)
     # another solver (gurobi, scip) gets each aim whole: its own search replaces the LP-first method
@@ -67,7 +72,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
     # the first aim starts from "share nothing but what is required": often valid, so a time limit
     # still leaves a plan to report
     plan: np.ndarray | None = None
-    start = model.complete(matrix.lower)
+    start = model.complete(matrix.lower) if start is None else start
     alive = np.ones(matrix.n_cols, dtype=bool)
     geography = Geography(model)  # once: every aim's search and settled regions use it
     with tempfile.TemporaryDirectory(prefix="consolidate-") as folder:
@@ -82,7 +87,8 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
                 continue
             progress(words.step(k + 1, len(model.aims), aim.name))
             run = AimSolve(model, matrix, aim, backend, settings.mip_gap, log, time.perf_counter() + remaining,
-                           remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options))
+                           remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options),
+                           _floor(model, k, plan, floors))
             result = solve(run, plan if plan is not None else start)
             stages.append(result.stage)
             progress(words.step_done(k + 1, len(model.aims), result.stage, settings.mip_gap))
@@ -94,6 +100,16 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             plan, alive, matrix = result.plan, result.alive, _holding(result.matrix, aim, result.plan)
         tail = _log_tail(log)
     return _solution(model, plan, stages, time.perf_counter() - began, tail)
+
+
+def _floor(model: Model, k: int, plan: np.ndarray | None, floors: Sequence[StageResult] | None) -> float:
+    """Aim k's floor in cost units (see ``solve_model``); -inf when there is none or it does not hold."""
+    if not floors or k >= len(floors) or floors[k].bound is None:
+        return -math.inf
+    for aim, earlier in zip(model.aims[:k], floors[:k]):
+        if plan is None or earlier.value is None or aim.value(plan) * aim.sign > earlier.value * aim.sign + FLOAT_NOISE * max(1.0, abs(earlier.value)):
+            return -math.inf
+    return model.aims[k].sign * floors[k].bound
 
 
 def _lp_without_partner_rows(model: Model, alive: np.ndarray, options: SolveOptions) -> bool:

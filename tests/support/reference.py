@@ -724,8 +724,19 @@ def _prune_caps(inst: _Instance, plans: _Combined, pruned: Counter):
     plans.keep(~bad)
 
 
-def brute_force(sheets: dict) -> Reference:
-    """Enumerate every valid plan and return the lexicographic optimum (SPEC section 2)."""
+@dataclass
+class PlanSpace:
+    """Every valid plan (every constraint, hard targets included), as arrays over plans."""
+    inst: _Instance
+    per_service: list[_ServicePlans]
+    plans: _Combined
+    shortfall: np.ndarray
+    net: np.ndarray
+    pruned: Counter
+
+
+def valid_plans(sheets: dict) -> PlanSpace:
+    """Enumerate every valid plan of the instance."""
     inst = _Instance(sheets)
     per_service = _all_service_plans(inst)
     pruned = Counter()
@@ -743,13 +754,19 @@ def brute_force(sheets: dict) -> Reference:
         pruned["hard_target"] += int(missed.sum())
         plans.keep(~missed)
         saving = saving[~missed]
-    if len(plans.impact) == 0:
-        reason = "required partnerships overlap" if pruned["required"] else "no plan meets every constraint"
-        return Reference(False, reason, 0, pruned=pruned)
     shortfall = np.maximum(0.0, target - saving).sum(axis=1)
     one_off = plans.sums["one_off"].sum(axis=1)
-    net = inst.net_benefit(saving.sum(axis=1), one_off)
-    return _select(inst, per_service, plans, shortfall, net, pruned)
+    net = inst.net_benefit(saving.sum(axis=1), one_off) if len(shortfall) else np.zeros(0)
+    return PlanSpace(inst, per_service, plans, shortfall, net, pruned)
+
+
+def brute_force(sheets: dict) -> Reference:
+    """Enumerate every valid plan and return the lexicographic optimum (SPEC section 2)."""
+    space = valid_plans(sheets)
+    if len(space.plans.impact) == 0:
+        reason = "required partnerships overlap" if space.pruned["required"] else "no plan meets every constraint"
+        return Reference(False, reason, 0, pruned=space.pruned)
+    return _select(space.inst, space.per_service, space.plans, space.shortfall, space.net, space.pruned)
 
 
 def _select(inst, per_service, plans: _Combined, shortfall, net, pruned) -> Reference:

@@ -47,12 +47,13 @@ def in_unit_costs(solve: Callable[..., Outcome]) -> Callable[..., Outcome]:
 
     @functools.wraps(solve)
     def solve_in_unit_costs(matrix: Matrix, cost: np.ndarray, *, tie: float, watch: Watcher | None = None,
-                            **settings) -> Outcome:
+                            target: float | None = None, **settings) -> Outcome:
         if matrix.n_cols == 0:
             return without_columns(matrix)
         scale = float(np.abs(cost).max(initial=0.0)) or 1.0
         seen = None if watch is None else lambda plan, bound, seconds: watch(plan * scale, bound * scale, seconds)
-        outcome = solve(matrix, cost / scale, tie=tie / scale, watch=seen, **settings)
+        outcome = solve(matrix, cost / scale, tie=tie / scale, watch=seen,
+                        target=None if target is None else target / scale, **settings)
         return replace(
             outcome,
             bound=None if outcome.bound is None else outcome.bound * scale,

@@ -94,7 +94,7 @@ def cbc_command(limit: float, gap: float, tie: float, log: Path, relax: bool,
 
 def solve_cbc(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float, log: Path,
               start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None,
-              options: SolveOptions = DEFAULT) -> Outcome:
+              options: SolveOptions = DEFAULT, target: float | None = None) -> Outcome:  # target: HiGHS only
     if relax and matrix.n_cols > options.price_from_columns:
         return cbc_lp_by_pricing(matrix, cost, limit, log, start, options)
     began = time.perf_counter()

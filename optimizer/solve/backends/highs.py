@@ -74,12 +74,15 @@ def _run(h: highspy.Highs) -> str:
 
 def solve_highs(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float, log: Path,
                 start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None,
-                options: SolveOptions = DEFAULT) -> Outcome:
+                options: SolveOptions = DEFAULT, target: float | None = None) -> Outcome:
+    """``target``: a plan this good is proven by a bound known elsewhere (``AimSolve.floor``): stop there."""
     if relax:
         if matrix.n_cols > options.price_from_columns:
             return highs_lp_by_pricing(matrix, cost, limit, log, start, options)
         return highs_lp(matrix, cost, limit, log)
     h = _highs(limit, gap, tie, log)
+    if target is not None:
+        h.setOptionValue("objective_target", float(target))
     _pass(h, matrix, cost, matrix.integer.astype(np.int32))
     if start is not None:
         h.setSolution(matrix.n_cols, np.arange(matrix.n_cols, dtype=np.int32), np.asarray(start, dtype=np.float64))

@@ -104,7 +104,7 @@ OTHER_SOLVERS = {
 
 def solve_other(solver: OtherSolver, matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, tie: float,
                 log: Path, start: np.ndarray | None = None, relax: bool = False, watch: Watcher | None = None,
-                options: SolveOptions = DEFAULT) -> Outcome:
+                options: SolveOptions = DEFAULT, target: float | None = None) -> Outcome:  # target: HiGHS only
     """One MIP by ``solver``, from ``start``; the verdict from the solver's own model. Only whole
     MIPs come here (``driver``), never the LPs whose duals the native method prices with."""
     if relax:

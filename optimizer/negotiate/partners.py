@@ -1,0 +1,203 @@
+"""Partner suggestions (SPEC.md section 7): for a council, every candidate partnership containing
+it, ranked by the best plan that includes it, the top N per service.
+
+The best plan with partnership j is the model re-solved with j required. Re-solving every candidate
+is exact but slow at scale (the West Midlands: a minute or more each). Instead, per service, with R
+the council's candidates not yet ranked: the best plan containing one of R (the row "sum of x over R
+= 1": the council is in at most one partnership of the service) contains some j of R, and is the
+best plan with j, since every plan with j is a plan of that program; so each solve ranks the next
+candidate exactly. Once the top N are found, one more solve whose plan is worse than the N-th
+(beyond the ties) proves that none of R can enter the top; an infeasible one, that none of R is in
+any plan. Each program restricts the one before (R only shrinks), so each solve keeps the last
+one's proven bounds as floors. Per service that is N + 1 solves (more where plans tie), whatever
+the number of candidates; the services are independent and may run in parallel.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.model.build import TIE
+from optimizer.negotiate.resolve import Solved, column_of
+from optimizer.negotiate.tasks import run_tasks
+from optimizer.plan import Plan
+from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.status import WITH_PLAN, RunStatus
+from optimizer.tolerances import FEASIBILITY
+
+ONE_OF = "one_of"  # the family of the row "the plan holds one of these partnerships"
+
+AIMS = ("shortfall", "impact", "net_benefit")
+
+
+def aim_values(plan: Plan) -> dict[str, float]:
+    """A plan's value on each aim, as the model minimises it (net benefit negated)."""
+    return {"shortfall": plan.total_shortfall, "impact": plan.total_impact, "net_benefit": -plan.net_benefit}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One candidate partnership of the council, and the best plan that includes it (None: infeasible)."""
+
+    group: int  # index into candidates.partnerships
+    service: str
+    councils: tuple[str, ...]
+    annual_saving: float
+    in_optimal_plan: bool
+    plan: Plan | None
+
+    @property
+    def status(self) -> str:
+        return RunStatus.INFEASIBLE if self.plan is None else self.plan.status
+
+    def row(self, best: Plan) -> dict[str, object]:
+        """The columns of the ``Partners`` sheet."""
+        plan = self.plan
+        figures = {"total_shortfall": None, "total_impact": None, "net_benefit": None, "extra_shortfall": None,
+                   "extra_impact": None, "lost_net_benefit": None}
+        if plan is not None:
+            figures = {"total_shortfall": plan.total_shortfall, "total_impact": plan.total_impact,
+                       "net_benefit": plan.net_benefit,
+                       "extra_shortfall": plan.total_shortfall - best.total_shortfall,
+                       "extra_impact": plan.total_impact - best.total_impact,
+                       "lost_net_benefit": best.net_benefit - plan.net_benefit}
+        return {"service": self.service, "councils": "; ".join(self.councils), "partners": len(self.councils),
+                "annual_saving": self.annual_saving, "in_optimal_plan": "yes" if self.in_optimal_plan else "no",
+                **figures, "status": self.status}
+
+
+PARTNER_COLUMNS = ("service", "councils", "partners", "annual_saving", "in_optimal_plan", "total_shortfall",
+                   "total_impact", "net_benefit", "extra_shortfall", "extra_impact", "lost_net_benefit", "status")
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    council: str
+    best: Plan
+    services: tuple[str, ...]  # the services ranked
+    rows: tuple[Suggestion, ...]  # per service in that order: the top N, then any infeasible
+    candidates: int  # candidate partnerships of the council in those services
+    solved_exactly: int  # re-solves it took (each ranks one exactly, or proves the rest out)
+
+    @property
+    def share_solved(self) -> float:
+        return self.solved_exactly / self.candidates if self.candidates else 0.0
+
+
+def _compare(a: Suggestion, b: Suggestion) -> int:
+    """Section 2's order on the plans, each aim tied within its tolerance, then the partnership's own
+    annual saving (larger first), then the members' names."""
+    for aim in AIMS:
+        x, y = aim_values(a.plan)[aim], aim_values(b.plan)[aim]
+        if abs(x - y) > TIE[aim]:
+            return -1 if x < y else 1
+    if abs(a.annual_saving - b.annual_saving) > TIE["saving"]:
+        return -1 if a.annual_saving > b.annual_saving else 1
+    return -1 if a.councils < b.councils else 1 if a.councils > b.councils else 0
+
+
+def ranked(found: list[Suggestion]) -> list[Suggestion]:
+    """Those with a plan in section 2's order, then the infeasible by saving and names."""
+    feasible = sorted((s for s in found if s.plan is not None), key=functools.cmp_to_key(_compare))
+    infeasible = sorted((s for s in found if s.plan is None), key=lambda s: (-s.annual_saving, s.councils))
+    return feasible + infeasible
+
+
+def _one_of(solved: Solved, columns: list[int], matrix, floors, options: SolveOptions):
+    """The best plan holding one of ``columns`` (None when none can be in a plan), and its solution."""
+    model = solved.model
+    matrix = matrix.with_row(np.array(columns), np.ones(len(columns)), 1.0, 1.0, ONE_OF)
+    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, columns), floors=floors)
+    return (solved.plan_of(solution) if solution.status in WITH_PLAN else None), solution
+
+
+def _start_with(solved: Solved, matrix, columns: list[int]) -> np.ndarray | None:
+    """The optimal plan with the first of ``columns`` that fits in, and whatever covered its members'
+    service out; None when none fits (a cap, a hard target)."""
+    model = solved.model
+    m = model.members
+    n_services = len(model.services)
+    for column in columns[:10]:  # the start only speeds the solve: a few tries are enough
+        decided = solved.decisions()
+        mine = m.col == column
+        covers = np.isin(m.council * n_services + m.service, m.council[mine] * n_services + m.service[mine])
+        decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
+        decided[column] = 1.0
+        start = model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
+        if matrix.violation(start) <= FEASIBILITY:
+            return start
+    return None
+
+
+def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tuple[list[tuple[int, Plan | None]], int]:
+    """One service's top ``top`` (see the module's docstring): ([(group, best plan with it or None)],
+    re-solves). A function of one picklable task, so the executor may run it in another process."""
+    solved, service, groups, top, options = task
+    best = solved.plan
+    if best.status == RunStatus.INFEASIBLE:  # a restriction of an infeasible workbook is infeasible
+        return [(j, None) for j in groups], 0
+    found = [(j, best) for j in groups if j in set(solved.solution.partnerships)]
+    left = [j for j in groups if j not in set(solved.solution.partnerships)]
+    matrix, floors, solves = solved.model.matrix, solved.solution.stages, 0
+    while left:
+        plan, solution = _one_of(solved, [column_of(solved.model, j) for j in left], matrix, floors, options)
+        solves += 1
+        if plan is None:
+            if solution.status == RunStatus.INFEASIBLE:
+                found += [(j, None) for j in left]  # proven: none of them is in any plan
+            break
+        chosen = next(j for j in solution.partnerships if j in set(left))
+        ranked_plans = ranked([_suggestion(solved, j, p) for j, p in found if p is not None])
+        if len(ranked_plans) >= top and _compare(_suggestion(solved, chosen, plan), ranked_plans[top - 1]) > 0 \
+                and _worse_beyond_ties(plan, ranked_plans[top - 1].plan):
+            break  # the best of the rest is worse than the N-th: none of them enters the top
+        found.append((chosen, plan))
+        left.remove(chosen)
+        floors = solution.stages
+        ranked_plans = ranked([_suggestion(solved, j, p) for j, p in found if p is not None])
+        if len(ranked_plans) >= top:
+            # the rest are no better than this plan, which ties the N-th or beats it: one of them can
+            # enter only on a tie, and a tie goes to the larger saving
+            nth = ranked_plans[top - 1].annual_saving
+            left = [j for j in left if solved.candidates.partnerships[j].annual_saving >= nth - TIE["saving"]]
+    return found, solves
+
+
+def _worse_beyond_ties(plan: Plan, than: Plan) -> bool:
+    """Worse on some aim beyond its tie, every earlier aim tied: no tie-break can put it ahead, and
+    every plan of the rest is at least as bad."""
+    for aim in AIMS:
+        x, y = aim_values(plan)[aim], aim_values(than)[aim]
+        if abs(x - y) > TIE[aim]:
+            return x > y
+    return False
+
+
+def _suggestion(solved: Solved, j: int, plan: Plan | None) -> Suggestion:
+    g = solved.candidates.partnerships[j]
+    return Suggestion(j, g.service, g.members, g.annual_saving, j in set(solved.solution.partnerships), plan)
+
+
+def suggest_partners(solved: Solved, council: str, services: list[str], top: int = 5,
+                     options: SolveOptions = DEFAULT, progress: Callable[[str], None] = lambda _: None,
+                     workers: int | None = None, scheduler: str | None = None) -> Suggestions:
+    """The top ``top`` partnerships of ``council`` per service of ``services`` (SPEC.md section 7)."""
+    groups = solved.candidates.partnerships
+    mine = {s: [j for j, g in enumerate(groups) if g.service == s and council in g.members] for s in services}
+    total = sum(map(len, mine.values()))
+    ranking = [s for s in services if mine[s]]
+    if solved.model is None or not ranking:
+        return Suggestions(council, solved.plan, tuple(services), (), total, 0)
+    progress(f"ranking {total:,} partnerships of {council} in {len(ranking)} service{'s' if len(ranking) != 1 else ''}")
+    results = run_tasks(rank_service, [(solved, s, mine[s], top, options) for s in ranking], workers=workers,
+                        scheduler=scheduler)
+    rows: list[Suggestion] = []
+    for found, _ in results:
+        listed = ranked([_suggestion(solved, j, plan) for j, plan in found])
+        feasible = [s for s in listed if s.plan is not None]
+        rows += feasible[:top] + ([s for s in listed if s.plan is None] if len(feasible) < top else [])
+    return Suggestions(council, solved.plan, tuple(services), tuple(rows), total, sum(n for _, n in results))
