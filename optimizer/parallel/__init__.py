@@ -1,0 +1,133 @@
+"""Many independent solves at once: local worker processes, or a running Dask distributed scheduler.
+
+    results = run_tasks(solve_one, tasks, workers=2)                        # this machine
+    results = run_tasks(solve_one, tasks, scheduler="tcp://10.0.0.5:8786")  # a Dask cluster
+
+``fn`` must be a module-level function and every task picklable: each goes to another process, and
+with a scheduler to another machine, which must have this package installed. Results come back in
+the order of ``tasks`` whichever way they ran and whenever each finished; ``on_done(index, result,
+finished, total)`` is called in this process as each one finishes (for progress lines).
+
+The solvers must not fight over the cores: a task that solves should set the solver's threads to 1
+(``SolveOptions(threads=1)``, passed by the caller inside the task), and a Dask worker should run one
+task per core (``dask worker ADDRESS --nthreads 1 --nworkers N``).
+
+An error in one task, or Ctrl-C, cancels the tasks not yet finished and re-raises it here. Local
+workers are stopped at once; on a cluster the tasks are cancelled (Dask cannot stop one already
+running: its worker finishes it and throws the result away) and the cluster itself is left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["CONNECT_TIMEOUT_S", "SchedulerUnreachable", "run_tasks"]
+
+CONNECT_TIMEOUT_S = 5.0  # a scheduler that has not answered by then is not coming
+
+OnDone = Callable[[int, Any, int, int], None]
+
+
+class SchedulerUnreachable(RuntimeError):
+    """No Dask scheduler answered at the address given (or the address is not one)."""
+
+
+def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, workers: int | None = None,
+              scheduler: str | None = None, on_done: OnDone | None = None) -> list:
+    """``[fn(task) for task in tasks]``, run in parallel; see the module's notes."""
+    tasks = list(tasks)
+    on_done = on_done or (lambda *_: None)
+    if not tasks:
+        return []
+    if scheduler is not None:
+        return _on_cluster(fn, tasks, scheduler, on_done)
+    return _locally(fn, tasks, workers or os.cpu_count() or 1, on_done)
+
+
+def _ignore_interrupts() -> None:
+    """In each worker: Ctrl-C reaches the whole process group, and only the parent should act on it,
+    stopping the workers itself; a worker dying mid-task on it would break the pool instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _locally(fn, tasks: list, workers: int, on_done: OnDone) -> list:
+    # spawn, not fork: a forked copy of a parent holding solver threads can deadlock
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_ignore_interrupts,
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
+        results = _collect(futures, len(tasks), on_done)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+def _collect(futures: dict[Future, int], total: int, on_done: OnDone) -> list:
+    results: list = [None] * total
+    pending, finished = set(futures), 0
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            index = futures[future]
+            results[index] = future.result()  # a task's error is raised here, and stops the rest
+            finished += 1
+            on_done(index, results[index], finished, total)
+    return results
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and stop the workers mid-task: no one waits for them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join()
+
+
+def _on_cluster(fn, tasks: list, address: str, on_done: OnDone) -> list:
+    from distributed import as_completed
+
+    with _client(address) as client:
+        futures = client.map(fn, tasks, pure=False)  # pure=False: equal tasks are still each run
+        index = {future.key: i for i, future in enumerate(futures)}
+        results: list = [None] * len(tasks)
+        try:
+            for finished, (future, result) in enumerate(as_completed(futures, loop=client.loop, with_results=True), 1):
+                results[index[future.key]] = result
+                on_done(index[future.key], result, finished, len(tasks))
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return results
+
+
+@contextmanager
+def _client(address: str):
+    from distributed import Client
+
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # its own retry warnings say less than our one message
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        raise SchedulerUnreachable(
+            f"No Dask scheduler answered at {address} within {CONNECT_TIMEOUT_S:g} s ({error}); "
+            "start one with `dask scheduler` and its workers with `dask worker ADDRESS`") from None
+    finally:
+        quiet.setLevel(level)
+    try:
+        yield client
+    finally:
+        client.close()
