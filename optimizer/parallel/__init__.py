@@ -25,10 +25,11 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["CONNECT_TIMEOUT_S", "SchedulerUnreachable", "run_tasks"]
+__all__ = ["CONNECT_TIMEOUT_S", "SchedulerUnreachable", "WorkerLost", "check_scheduler", "run_tasks"]
 
 CONNECT_TIMEOUT_S = 5.0  # a scheduler that has not answered by then is not coming
 
@@ -37,6 +38,16 @@ OnDone = Callable[[int, Any, int, int], None]
 
 class SchedulerUnreachable(RuntimeError):
     """No Dask scheduler answered at the address given (or the address is not one)."""
+
+
+class WorkerLost(RuntimeError):
+    """A local worker process died mid-task (killed, or out of memory): its task has no result."""
+
+
+def check_scheduler(address: str) -> None:
+    """Raise SchedulerUnreachable now, before the caller spends minutes preparing the tasks."""
+    with _client(address):
+        pass
 
 
 def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, workers: int | None = None,
@@ -64,6 +75,10 @@ def _locally(fn, tasks: list, workers: int, on_done: OnDone) -> list:
     try:
         futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
         results = _collect(futures, len(tasks), on_done)
+    except BrokenProcessPool:
+        _stop(pool)
+        raise WorkerLost("a worker process stopped abruptly (killed, or out of memory?) before its task was done; "
+                         "try fewer --workers") from None
     except BaseException:
         _stop(pool)
         raise

@@ -22,3 +22,9 @@ def quick_then_long(n: int) -> int:
     if n > 0:
         time.sleep(120)  # only Ctrl-C ends these
     return n
+
+
+def die_on_two(n: int) -> int:
+    if n == 2:
+        os._exit(9)  # as the out-of-memory killer would end it: no exception, no result
+    return n

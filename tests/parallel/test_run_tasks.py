@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from optimizer.parallel import SchedulerUnreachable, run_tasks
-from tests.parallel.tasks import fail_on_three, square_with_pid
+from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler, run_tasks
+from tests.parallel.tasks import die_on_two, fail_on_three, square_with_pid
 from tests.support.dask_cluster import dask_cluster
 from tests.support.marks import slow
 from tests.support.paths import ROOT
@@ -60,6 +60,12 @@ def test_an_error_in_one_task_is_raised_and_stops_the_rest():
     assert {index for index, *_ in seen} <= {0}
 
 
+def test_a_worker_that_dies_is_a_clear_error():
+    with pytest.raises(WorkerLost, match="stopped abruptly"):
+        run_tasks(die_on_two, [1, 2, 3], workers=2)
+    assert not multiprocessing.active_children()
+
+
 INTERRUPTED = """
 import multiprocessing, sys
 from optimizer.parallel import run_tasks
@@ -99,7 +105,9 @@ def test_an_unreachable_scheduler_is_a_clear_error_of_its_own(address):
     began = time.monotonic()
     with pytest.raises(SchedulerUnreachable, match="No Dask scheduler answered at"):
         run_tasks(square_with_pid, TASKS, scheduler=address)
-    assert time.monotonic() - began < 60  # seconds, not the minutes of distributed's own retries
+    with pytest.raises(SchedulerUnreachable, match="No Dask scheduler answered at"):
+        check_scheduler(address)
+    assert time.monotonic() - began < 120  # seconds, not the minutes of distributed's own retries
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +121,7 @@ def test_a_dask_cluster_gives_the_local_results(cluster):
     seen, on_done = _record()
     results = run_tasks(square_with_pid, TASKS, scheduler=cluster, on_done=on_done)
     local = run_tasks(square_with_pid, TASKS, workers=2)
+    check_scheduler(cluster)  # answers: no error
     assert [value for value, _ in results] == [value for value, _ in local] == [n * n for n in TASKS]
     assert os.getpid() not in {pid for _, pid in results}  # the cluster's workers ran them
     _check_progress(seen, results)
