@@ -239,7 +239,7 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
     """Solve variants of INPUT side by side and compare them: what each target level or assumption costs."""
     import time
 
-    from optimizer.parallel import SchedulerUnreachable
+    from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler
     from optimizer.plan import MONEY
     from optimizer.scenarios.workbook import check_outputs, plans_folder, write_scenarios
 
@@ -257,6 +257,11 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
 
     show = not quiet and sys.stderr.isatty()
     began = time.perf_counter()
+    try:
+        if scheduler is not None:
+            check_scheduler(scheduler)  # within seconds, before the candidates are found
+    except SchedulerUnreachable as error:
+        fail(EXIT_INPUT, f"{error}; nothing was written")
     tasks = make_tasks(inputs, chosen, {"time_limit_s": time_limit})
     if show:
         where = f"the Dask scheduler at {scheduler}" if scheduler else f"{workers or os.cpu_count()} local workers"
@@ -271,7 +276,7 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
         write_scenarios(outcomes, output, force=force, input_path=input_path)
     except SchedulerUnreachable as error:
         fail(EXIT_INPUT, f"{error}; nothing was written")
-    except SolverError as error:
+    except (SolverError, WorkerLost) as error:
         fail(EXIT_ERROR, f"{error}\nNothing was written.")
     except OutputError as error:
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
