@@ -130,6 +130,20 @@ def _on_cluster(fn, tasks: list, address: str, on_done: OnDone) -> list:
         return results
 
 
+def _probe(address: str) -> None:
+    """One connection and handshake, no Client: a Client that fails half-built lingers, and at exit
+    spends 10 s and a traceback closing itself."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def knock() -> None:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    asyncio.run(knock())
+
+
 @contextmanager
 def _client(address: str):
     from distributed import Client
@@ -138,8 +152,9 @@ def _client(address: str):
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # its own retry warnings say less than our one message
     try:
+        _probe(address)
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - refused, timed out, not an address: in every case not usable
         raise SchedulerUnreachable(
             f"No Dask scheduler answered at {address} within {CONNECT_TIMEOUT_S:g} s ({error}); "
             "start one with `dask scheduler` and its workers with `dask worker ADDRESS`") from None
