@@ -93,6 +93,7 @@ def validate(input_path: Path) -> None:
         f"{input_path}: OK - {len(inputs.councils)} councils, {len(inputs.services)} services, "
         f"{len(inputs.sharing)} savings-curve rows, {len(inputs.reductions)} reduction options, "
         f"{len(inputs.partnerships)} listed partnerships, {len(inputs.rules)} rules"
+        + (f", {len(inputs.scenarios)} scenarios" if inputs.scenarios else "")
     )
 
 
@@ -262,6 +263,38 @@ def chosen_services(inputs, council: str, service: str | None) -> list[str]:
     fail(EXIT_INPUT, f"--service: no service '{service}' in the workbook{closest_names(service, delivered + [s.service for s in inputs.services])}")
 
 
+def default_scenarios_output(input_path: Path) -> Path:
+    return Path("outputs") / f"{input_path.stem}-scenarios.xlsx"
+
+
+def which_scenarios(input_path: Path, inputs, sweeps: tuple[str, ...]):
+    """The Scenarios sheet's, or else the sweeps': one or the other (SPEC section 5)."""
+    from optimizer.scenarios.sweep import sweep_scenarios
+
+    if inputs.scenarios and sweeps:
+        fail(EXIT_INPUT, f"{input_path}: has a Scenarios sheet; --sweep is for a workbook without one "
+                         "(delete the sheet's rows, or drop --sweep)")
+    if inputs.scenarios:
+        return list(inputs.scenarios)
+    if not sweeps:
+        fail(EXIT_INPUT, f"{input_path}: no scenarios to solve: add a Scenarios sheet (see `consolidate template`) "
+                         "or give --sweep NAME=FROM:TO:STEP, e.g. --sweep target_pct=0.01:0.05:0.005")
+    try:
+        return sweep_scenarios(list(sweeps), inputs)
+    except InputError as error:
+        report_problems(Path("the command line"), error.problems)
+        sys.exit(EXIT_INPUT)
+
+
+def scenario_line(outcome, finished: int, total: int, began: float) -> str:
+    import time
+
+    summary = outcome.summary
+    gap = f" (gap {summary['gap']:.2%})" if summary["status"] == RunStatus.FEASIBLE else ""
+    return (f"[{finished} of {total}] {outcome.scenario.name}: {summary['status']}{gap} in "
+            f"{outcome.seconds:.1f} s ({time.perf_counter() - began:.1f} s so far)")
+
+
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--council", required=True, help="The council (or other body) looking for partners.")
@@ -348,6 +381,80 @@ def show_partners(found) -> None:
             click.echo(f"    with {others}: saves £{s.annual_saving:,.0f} a year{in_plan}; best plan with it: "
                        f"shortfall {signed(row['extra_shortfall'])}, impact {row['extra_impact']:+,.2f}, "
                        f"net benefit {signed(-row['lost_net_benefit'])} ({row['status']})")
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scenarios workbook to write [default: outputs/<input name>-scenarios.xlsx]; the plans go "
+                   "in the folder beside it, <name>-plans/.")
+@click.option("--sweep", "sweeps", multiple=True, metavar="NAME=FROM:TO:STEP",
+              help="Scenarios stepping a figure or setting from FROM to TO inclusive, e.g. target_pct=0.01:0.05:0.005; "
+                   "several give every combination. For a workbook without a Scenarios sheet.")
+@click.option("--workers", type=click.IntRange(min=1), help="Scenarios solved at once on this machine [its cores].")
+@click.option("--scheduler", metavar="ADDRESS", help="Send the scenarios to a running Dask scheduler instead, "
+              "e.g. tcp://10.0.0.5:8786 (start one with `dask scheduler`, its workers with `dask worker ADDRESS`).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Wall-clock limit for each scenario's solve [Settings, else 60].")
+@click.option("--force", is_flag=True, help="Replace the scenarios workbook and its plans folder if they exist.")
+@click.option("--json", "as_json", is_flag=True, help="Also print each scenario's Summary as a JSON array on the last line.")
+@click.option("--quiet", is_flag=True, help="Print no progress lines (none are printed when not on a terminal).")
+def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler, time_limit, force, as_json,
+              quiet) -> None:
+    """Solve variants of INPUT side by side and compare them: what each target level or assumption costs."""
+    import time
+
+    from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler
+    from optimizer.plan import MONEY
+    from optimizer.scenarios.workbook import check_outputs, plans_folder, write_scenarios
+
+    output = output or default_scenarios_output(input_path)
+    if workers is not None and scheduler is not None:
+        fail(EXIT_INPUT, "--workers is for this machine's processes and --scheduler for a Dask cluster; give one")
+    try:
+        check_outputs(output, force=force, input_path=input_path)  # before the solves, not after
+    except OutputError as error:
+        fail(EXIT_INPUT, str(error))
+    inputs = load(input_path)
+    chosen = which_scenarios(input_path, inputs, sweeps)
+    from optimizer.scenarios.solve import make_tasks, solve_scenarios
+    from optimizer.solve.results import SolverError
+
+    show = not quiet and sys.stderr.isatty()
+    began = time.perf_counter()
+    try:
+        if scheduler is not None:
+            check_scheduler(scheduler)  # within seconds, before the candidates are found
+    except SchedulerUnreachable as error:
+        fail(EXIT_INPUT, f"{error}; nothing was written")
+    tasks = make_tasks(inputs, chosen, {"time_limit_s": time_limit})
+    if show:
+        where = f"the Dask scheduler at {scheduler}" if scheduler else f"{workers or os.cpu_count()} local workers"
+        click.echo(f"{len(tasks)} scenarios on {where}", err=True)
+
+    def on_done(_index, outcome, finished, total):
+        if show:
+            click.echo(scenario_line(outcome, finished, total, began), err=True)
+
+    try:
+        outcomes = solve_scenarios(tasks, workers=workers, scheduler=scheduler, on_done=on_done)
+        write_scenarios(outcomes, output, force=force, input_path=input_path)
+    except SchedulerUnreachable as error:
+        fail(EXIT_INPUT, f"{error}; nothing was written")
+    except (SolverError, WorkerLost) as error:
+        fail(EXIT_ERROR, f"{error}\nNothing was written.")
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+    counts = {}
+    for outcome in outcomes:
+        counts[outcome.summary["status"]] = counts.get(outcome.summary["status"], 0) + 1
+    statuses = ", ".join(f"{n} {status}" for status, n in counts.items())
+    click.echo(f"Scenarios written to {output} and their {len(outcomes)} plans to {plans_folder(output)}/: {statuses}")
+    if as_json:
+        rows = [{"scenario": o.scenario.name,
+                 **{k: round(v, 2) if k in MONEY and v is not None else v for k, v in o.summary.items()}}
+                for o in outcomes]
+        click.echo(json.dumps(rows))
 
 
 @cli.command("import-outturn")

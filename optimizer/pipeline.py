@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from optimizer import progress as words
 from optimizer.model.build import build_model
-from optimizer.model.candidates import enumerate_candidates
+from optimizer.model.candidates import Candidates, enumerate_candidates
 from optimizer.plan import Plan, make_plan
 from optimizer.solve.diagnose import diagnose
 from optimizer.solve.driver import ProgramSink, solve_model
@@ -30,10 +30,11 @@ def _without_choices(inputs: Inputs) -> Solution:
 
 
 def optimise(inputs: Inputs, progress: Progress = _silent, options: SolveOptions = DEFAULT,
-             on_program: ProgramSink | None = None) -> Plan:
-    """``on_program`` is handed the model and each aim's program as solved (``--write-model``)."""
+             on_program: ProgramSink | None = None, candidates: Candidates | None = None) -> Plan:
+    """``on_program`` is handed the model and each aim's program as solved (``--write-model``).
+    ``candidates``: those of ``inputs``, when found already (scenarios that do not change them share them)."""
     began = time.perf_counter()
-    candidates = enumerate_candidates(inputs)
+    candidates = enumerate_candidates(inputs) if candidates is None else candidates
     progress(words.candidates(len(candidates.partnerships), len(candidates.reductions), time.perf_counter() - began))
     if not candidates.partnerships and not candidates.reductions:
         solution = _without_choices(inputs)

@@ -3,6 +3,10 @@ and solve times, status, gap and peak memory, with min/median/max over ``--repea
 baseline (every combination enumerated, the model written with ``+=`` and ``lpSum``, solved by CBC
 with PuLP's status trusted) where asked.
 
+``--scenarios`` times issue 18's sweep, the West Midlands at nine targets (``consolidate scenarios
+--sweep target_pct=0.01:0.05:0.005``), on two workers against one worker doing the nine in turn
+(the aim: at most 0.6 of the time).
+
 ``--matrix`` runs every case of ``optimizer.bench.cases.matrix()``: both years, each region and all of
 England, other targets and other assumptions. Each measurement runs in a fresh Python process, so
 peak memory is that case's own.
@@ -122,12 +126,16 @@ def main() -> None:
     parser.add_argument("--solvers", default="highs,cbc", help="comma-separated: highs, cbc, naive")
     parser.add_argument("--time-limit", type=float, default=120.0, help="solve limit per run (naive gets 3x)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per case and solver, for min/median/max")
+    parser.add_argument("--scenarios", action="store_true",
+                        help="time the West Midlands sweep of nine targets on two workers and on one")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--solver", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
+    if args.scenarios:
+        return bench_scenarios(args.time_limit)
     cases = matrix() if args.matrix else args.cases.split(",")
     if args.list:
         print("\n".join(cases))
@@ -146,6 +154,36 @@ def main() -> None:
         for line in speed_up(results):
             print(line, flush=True)
     return None
+
+
+SCENARIO_SWEEP = "target_pct=0.01:0.05:0.005"
+
+
+def time_scenarios(workers: int, time_limit: float) -> dict:
+    """One `consolidate scenarios` of the West Midlands sweep, in its own process, with this many workers."""
+    import tempfile
+    from pathlib import Path
+
+    from optimizer.bench.cases import SHIPPED
+
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "optimizer", "scenarios", str(SHIPPED["west_midlands"]), "-o",
+                   str(Path(folder) / "wm.xlsx"), "--sweep", SCENARIO_SWEEP, "--workers", str(workers),
+                   "--time-limit", str(time_limit), "--json", "--quiet"]
+        began = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - began
+    if done.returncode != 0:
+        return {"wall_s": wall, "statuses": f"error: {done.stderr.strip()[-200:]}"}
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"wall_s": wall, "statuses": ", ".join(sorted({r["status"] for r in rows}))}
+
+
+def bench_scenarios(time_limit: float) -> None:
+    one, two = time_scenarios(1, time_limit), time_scenarios(2, time_limit)
+    for workers, result in ((1, one), (2, two)):
+        print(f"west_midlands {SCENARIO_SWEEP}, {workers} worker(s): {result['wall_s']:.1f} s ({result['statuses']})")
+    print(f"two workers take {two['wall_s'] / one['wall_s']:.2f} of one worker's time (aim: at most 0.6)")
 
 
 def load_check(case: str) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 __all__ = ["CONNECT_TIMEOUT_S", "SchedulerUnreachable", "WorkerLost", "check_scheduler", "run_tasks"]
 
 CONNECT_TIMEOUT_S = 5.0  # a scheduler that has not answered by then is not coming
+LIVENESS_S = 2.0  # how often a wait for results checks that some worker is still alive
 
 OnDone = Callable[[int, Any, int, int], None]
 
@@ -74,23 +75,21 @@ def _locally(fn, tasks: list, workers: int, on_done: OnDone) -> list:
                                mp_context=multiprocessing.get_context("spawn"))
     try:
         futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
-        results = _collect(futures, len(tasks), on_done)
+        return _collect(pool, futures, len(tasks), on_done)
     except BrokenProcessPool:
-        _stop(pool)
         raise WorkerLost("a worker process stopped abruptly (killed, or out of memory?) before its task was done; "
                          "try fewer --workers") from None
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown(wait=True)
-    return results
+    finally:
+        _stop(pool)  # also when all is done: idle workers have nothing left to lose
 
 
-def _collect(futures: dict[Future, int], total: int, on_done: OnDone) -> list:
+def _collect(pool: ProcessPoolExecutor, futures: dict[Future, int], total: int, on_done: OnDone) -> list:
     results: list = [None] * total
     pending, finished = set(futures), 0
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        done, pending = wait(pending, timeout=LIVENESS_S, return_when=FIRST_COMPLETED)
+        if not done and not any(p.is_alive() for p in _processes(pool)):
+            raise BrokenProcessPool("every worker is gone with tasks unfinished")  # not left waiting forever
         for future in done:
             index = futures[future]
             results[index] = future.result()  # a task's error is raised here, and stops the rest
@@ -99,15 +98,19 @@ def _collect(futures: dict[Future, int], total: int, on_done: OnDone) -> list:
     return results
 
 
+def _processes(pool: ProcessPoolExecutor) -> list:
+    return list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
+
+
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and stop the workers mid-task: no one waits for them."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    """Stop the workers, mid-task or idle, and cancel what has not started: no one waits for them.
+
+    The pool's own thread reaps them (it sees them die and winds the pool up); reaping them here
+    as well races it, and a process reaped twice looks alive for ever."""
+    for process in _processes(pool):
         if process.is_alive():
             process.terminate()
-    for process in processes:
-        process.join()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _on_cluster(fn, tasks: list, address: str, on_done: OnDone) -> list:
@@ -127,6 +130,20 @@ def _on_cluster(fn, tasks: list, address: str, on_done: OnDone) -> list:
         return results
 
 
+def _probe(address: str) -> None:
+    """One connection and handshake, no Client: a Client that fails half-built lingers, and at exit
+    spends 10 s and a traceback closing itself."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def knock() -> None:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    asyncio.run(knock())
+
+
 @contextmanager
 def _client(address: str):
     from distributed import Client
@@ -135,8 +152,9 @@ def _client(address: str):
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)  # its own retry warnings say less than our one message
     try:
+        _probe(address)
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - refused, timed out, not an address: in every case not usable
         raise SchedulerUnreachable(
             f"No Dask scheduler answered at {address} within {CONNECT_TIMEOUT_S:g} s ({error}); "
             "start one with `dask scheduler` and its workers with `dask worker ADDRESS`") from None

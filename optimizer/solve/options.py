@@ -64,6 +64,9 @@ class SolveOptions:
     progress_every_s: float = 10.0  # between bound reports; every better plan is reported at once
     # PuLP writing the MPS file and reading the solution, taken off CBC's own limit (SOLVER-NOTES.md)
     cbc_handover_s_per_nonzero: float = 3e-6
+    # HiGHS's threads; None: its own choice (half the cores). Scenarios solved side by side set 1, so
+    # that N workers use N cores rather than fighting over them. CBC, run through PuLP, uses one anyway.
+    threads: int | None = None
 
     @property
     def search_from(self) -> int:

@@ -143,6 +143,22 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A row of ``Scenarios`` (or one combination of ``--sweep``): the workbook with ``changes`` made.
+
+    ``changes`` are (column, value) in the sheet's column order: settings by their names, and
+    ``target_pct``, ``target_scale``, ``saving_scale``, ``one_off_scale`` (SPEC section 5)."""
+
+    name: str
+    changes: tuple[tuple[str, object], ...] = ()
+    row: int = 0  # its row of the Scenarios sheet; 0 for a sweep's
+
+    @property
+    def changed(self) -> dict[str, object]:
+        return dict(self.changes)
+
+
+@dataclass(frozen=True)
 class Inputs:
     councils: tuple[Council, ...]
     services: tuple[Service, ...]
@@ -153,7 +169,8 @@ class Inputs:
     settings: Settings = field(default_factory=Settings)
     source_name: str = ""
     source_sha256: str = ""
-    objectives: tuple[Objective, ...] = ()  # last: older code builds Inputs by position
+    objectives: tuple[Objective, ...] = ()  # after the others: older code builds Inputs by position
+    scenarios: tuple[Scenario, ...] = ()  # the Scenarios sheet's; only `consolidate scenarios` reads them
 
     @cached_property
     def council(self) -> dict[str, Council]:

@@ -6,6 +6,7 @@ earlier one (its valid names, rows, whether it could be read at all) is carried 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from optimizer.workbook.inputs import (
     Objective,
     Reduction,
     Rule,
+    Scenario,
     Service,
     Settings,
     SharingTerms,
@@ -62,9 +64,10 @@ def check_inputs(tables: dict[str, Table], report: Report) -> Inputs:
     rules = _check_rules(tables["Rules"], known, report)
     partnerships = _check_partnerships(tables["Partnerships"], known, report)
     settings = _check_settings(tables["Settings"], report)
+    scenarios = _check_scenarios(tables["Scenarios"], settings, sharing, report)
     return Inputs(tuple(councils), tuple(services), sharing=tuple(sharing), reductions=tuple(reductions),
                   partnerships=tuple(partnerships), rules=tuple(rules), objectives=tuple(objectives),
-                  settings=settings)
+                  settings=settings, scenarios=tuple(scenarios))
 
 
 def _check_councils(table: Table, known: Checked, report: Report) -> list[Council]:
@@ -487,3 +490,54 @@ def _check_borrowing(values: dict[str, Any], rows: dict[str, Row], report: Repor
         unreadable = needed in rows and needed not in values  # already reported at its own cell
         if values.get(given) is not None and values.get(needed) is None and not unreadable:
             report.error(rows[given].at("value"), message)
+
+
+def _check_scenarios(table: Table, settings: Settings, sharing: list[SharingTerms], report: Report) -> list[Scenario]:
+    scenarios, seen, files = [], {}, {}
+    for row in table.rows:
+        changes = tuple((name, row[name]) for name in schema.SCENARIO_CHANGES if row.ok(name) and row[name] is not None)
+        unreadable = any(not row.ok(name) for name in schema.SCENARIO_CHANGES if name in table.present)
+        conflicts = scenario_conflicts(dict(changes), settings, sharing)
+        for column, message in conflicts:
+            report.error(row.at(column), message)
+        if _unique(row, "scenario", seen, report) and _own_file(row, files, report) and not (conflicts or unreadable):
+            scenarios.append(Scenario(row["scenario"], changes, row.number))
+    return scenarios
+
+
+def plan_file_name(scenario: str) -> str:
+    """A scenario's plan workbook: its name with the characters a file name cannot hold replaced by `_`."""
+    return re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", scenario).strip(" .") or "_"
+
+
+def _own_file(row: Row, files: dict[str, Row], report: Report) -> bool:
+    """Two names can give one file name (`a/b`, `a_b`; `A`, `a` on Windows and macOS)."""
+    first = files.setdefault(plan_file_name(row["scenario"]).lower(), row)
+    if first is not row:
+        report.error(row.at("scenario"), f"'{row['scenario']}' and '{first['scenario']}' ({first.at('scenario')}) "
+                                         "would write the same plan file; rename one")
+        return False
+    return True
+
+
+def scenario_conflicts(changes: dict[str, Any], settings: Settings,
+                       sharing: Iterable[SharingTerms]) -> list[tuple[str, str]]:
+    """(column, what is wrong) for changes that cannot stand together, or that would make the workbook,
+    with them written in, one ``consolidate validate`` refuses."""
+    found = []
+    if changes.get("target_pct") is not None and changes.get("target_scale") is not None:
+        found.append(("target_scale", "give the target as a share of the net budget (target_pct) or as a scale of "
+                                      "the workbook's targets (target_scale), not both"))
+    merged = settings.override(**{k: v for k, v in changes.items() if k in schema.SETTINGS_BY_NAME})
+    for given, needed, message in BORROWING_PAIR:
+        if getattr(merged, given) is not None and getattr(merged, needed) is None:
+            found.append((given if given in changes else needed, message.replace("set ", "give this scenario ")))
+    scale = changes.get("saving_scale")
+    if scale is not None:
+        over = [t for t in sharing if max(t.saving_pct, t.staff_pct) * scale > 1 + 1e-12]
+        if over:
+            worst = max(over, key=lambda t: max(t.saving_pct, t.staff_pct))
+            found.append(("saving_scale", f"saving_scale {shown(scale)} takes {len(over)} Sharing row(s) above 100% "
+                                          f"of the cost, e.g. '{worst.service}' with {worst.partners} partners to "
+                                          f"{max(worst.saving_pct, worst.staff_pct) * scale:.0%}"))
+    return found

@@ -173,6 +173,8 @@ class Sheet:
     optional: bool = False
     # Rows after the example row the columns give: partnerships and rules need several councils.
     more_examples: tuple[dict[str, Any], ...] = ()
+    # Every column means something (a scenario's change): one not known is an error, not an ignored note.
+    strict: bool = False
 
     def column(self, name: str) -> Field:
         return next(c for c in self.columns if c.name == name)
@@ -450,7 +452,47 @@ SETTINGS = Sheet(
     optional=True,
 )
 
-SHEETS: tuple[Sheet, ...] = (COUNCILS, SERVICES, SHARING, REDUCTIONS, OBJECTIVES, PARTNERSHIPS, RULES, SETTINGS)
+def _scale(name, label, description) -> Field:
+    return Field(name, "number", label, description, unit="x", minimum=0.0, above_minimum=True, largest=1000.0,
+                 default_text="blank = 1")
+
+
+# SPEC section 5: what a scenario may change beside the settings, each applied by optimizer.scenarios.
+SCENARIO_FIGURES = (
+    fraction("target_pct", "Target", "Every council's target becomes this share of its net budget.",
+             example=0.03, default_text="blank = the workbook's targets"),
+    _scale("target_scale", "Target scale", "Every council's target is multiplied by this (give this or the "
+           "target share, not both)."),
+    _scale("saving_scale", "Saving scale", "Every saving of Sharing and Partnerships is multiplied by this "
+           "(optimism bias); a staff reduction left blank follows the saving."),
+    _scale("one_off_scale", "One-off scale", "Every one-off cost (Sharing, Partnerships, Reductions) is "
+           "multiplied by this."),
+)
+
+# A scenario's own column per setting: the setting's type and range, blank = the workbook's value.
+# `Discount rate (%)` would stand for discount_rate_pct: a rate's header carries no unit.
+SCENARIO_SETTINGS = tuple(replace(s, default=None, example=None, default_text="blank = the workbook's",
+                                  unit="" if s.kind == "fraction" else s.unit) for s in SETTINGS_LIST)
+
+SCENARIOS = Sheet(
+    "Scenarios",
+    "Variants of this workbook for `consolidate scenarios`: one row per scenario, a column per setting or "
+    "figure it changes; blank = the workbook's own value. Every other column is an error, not a note.",
+    (
+        text("scenario", "Scenario", "A unique name; its plan workbook is named after it.", required=True,
+             example="Target 3%"),
+        *SCENARIO_FIGURES,
+        *SCENARIO_SETTINGS,
+        text("description", "Description", "What the scenario asks (not read).", unread=True),
+    ),
+    optional=True,
+    strict=True,
+    more_examples=({"scenario": "Optimism bias 20%", "saving_scale": 0.8},),
+)
+SCENARIO_CHANGES = tuple(c.name for c in SCENARIOS.columns if c.name not in ("scenario", "description"))
+
+SHEETS: tuple[Sheet, ...] = (COUNCILS, SERVICES, SHARING, REDUCTIONS, OBJECTIVES, PARTNERSHIPS, RULES, SETTINGS,
+                             SCENARIOS)
 SHEETS_BY_NAME = {s.name: s for s in SHEETS}
 # Sheets the template writes that the reader skips without a warning.
 AUXILIARY_SHEETS = ("Guide", "Sources")

@@ -154,8 +154,19 @@ def _report_header(table: Table, missing: list[Field], unknown: dict[int, str], 
         where = Loc(sheet_name, table.title, row, col or table.positions[column.name])
         report.error(where, f"required column '{column.header}' ({column.name}) is missing{hint}")
     for col, text in ((col, text) for col, text in unknown.items() if col not in hinted):
+        where = Loc(sheet_name, table.title, row, col)
+        if table.sheet.strict:  # a change nobody applies would give a scenario that is not what it says
+            _report_unknown_change(table.sheet, text, where, report)
+            continue
         hint = f"; did you mean '{table.sheet.column(near[col]).header}'?" if near[col] else ""
-        report.warn(Loc(sheet_name, table.title, row, col), f"column '{text}' is not used and was ignored{hint}")
+        report.warn(where, f"column '{text}' is not used and was ignored{hint}")
+
+
+def _report_unknown_change(sheet: Sheet, text: str, where: Loc, report: Report) -> None:
+    names = [name for name in sheet.column_names if name not in ("scenario", "description")]
+    near = closest(normalise(text), names)
+    hint = f"did you mean '{near}'?" if near else f"a scenario can change {', '.join(names)}"
+    report.error(where, f"unknown setting '{text}'; {hint}")
 
 
 def _cell(cells: list[Any], index: int) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -46,13 +47,15 @@ def _highs_watch(h: highspy.Highs, watch: Watcher, every: float) -> None:
     h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipLogging)
 
 
-def _highs(limit: float, gap: float, tie: float, log: Path) -> highspy.Highs:
+def _highs(limit: float, gap: float, tie: float, log: Path, threads: int | None = None) -> highspy.Highs:
     h = highspy.Highs()
     for option, value in {
         "output_flag": True, "log_to_console": False, "log_file": str(log), "time_limit": solver_seconds(limit),
         "mip_rel_gap": gap, "mip_abs_gap": tie, "random_seed": 0,
     }.items():
         h.setOptionValue(option, value)
+    if threads is not None:  # parallel scenarios: one thread per worker (HiGHS's default: half the cores)
+        h.setOptionValue("threads", threads)
     return h
 
 
@@ -79,8 +82,8 @@ def solve_highs(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, t
     if relax:
         if matrix.n_cols > options.price_from_columns:
             return highs_lp_by_pricing(matrix, cost, limit, log, start, options)
-        return highs_lp(matrix, cost, limit, log)
-    h = _highs(limit, gap, tie, log)
+        return highs_lp(matrix, cost, limit, log, options.threads)
+    h = _highs(limit, gap, tie, log, options.threads)
     if target is not None:
         h.setOptionValue("objective_target", float(target))
     _pass(h, matrix, cost, matrix.integer.astype(np.int32))
@@ -95,9 +98,9 @@ def solve_highs(matrix: Matrix, cost: np.ndarray, *, limit: float, gap: float, t
     return Outcome(termination, matrix.rounded(h.getSolution().col_value) if has_plan else None, bound)
 
 
-def highs_lp(matrix: Matrix, cost: np.ndarray, limit: float, log: Path) -> Outcome:
+def highs_lp(matrix: Matrix, cost: np.ndarray, limit: float, log: Path, threads: int | None = None) -> Outcome:
     """The LP relaxation over every column, with every column's reduced cost and every row's dual."""
-    h = _highs(limit, 0.0, 0.0, log)
+    h = _highs(limit, 0.0, 0.0, log, threads)
     _pass(h, matrix, cost, np.zeros(matrix.n_cols, dtype=np.int32))
     termination = _run(h)
     if termination != Termination.OPTIMAL:
@@ -110,10 +113,11 @@ def highs_lp(matrix: Matrix, cost: np.ndarray, limit: float, log: Path) -> Outco
 class HighsRestrictedLP(pricing.RestrictedLP):
     """One HiGHS instance, re-solved from its last basis as columns are added."""
 
-    def __init__(self, matrix: Matrix, cost: np.ndarray, chosen: np.ndarray, log: Path):
+    def __init__(self, matrix: Matrix, cost: np.ndarray, chosen: np.ndarray, log: Path, threads: int | None = None):
         super().__init__(matrix, cost, chosen, log)
         self.columns = np.flatnonzero(chosen)  # in HiGHS's order
-        self.h = _highs(0.0, 0.0, 0.0, log)
+        self.threads = threads
+        self.h = _highs(0.0, 0.0, 0.0, log, threads)
         sub = matrix.restrict(chosen, np.zeros(matrix.n_cols), every_row=True)
         _pass(self.h, sub, cost[chosen], np.zeros(sub.n_cols, dtype=np.int32))
 
@@ -142,10 +146,11 @@ class HighsRestrictedLP(pricing.RestrictedLP):
         if failed.termination == Termination.TIME_LIMIT:
             return Outcome(failed.termination)
         # e.g. too few columns yet to meet every row: solve it whole
-        return highs_lp(self.matrix, self.cost, solver_seconds(seconds), self.log)
+        return highs_lp(self.matrix, self.cost, solver_seconds(seconds), self.log, self.threads)
 
 
 def highs_lp_by_pricing(matrix: Matrix, cost: np.ndarray, limit: float, log: Path,
                         start: np.ndarray | None, options: SolveOptions = DEFAULT) -> Outcome:
     """``pricing.lp_by_pricing`` with HiGHS."""
-    return pricing.lp_by_pricing(HighsRestrictedLP, matrix, cost, limit, log, start, options)
+    restricted = functools.partial(HighsRestrictedLP, threads=options.threads)
+    return pricing.lp_by_pricing(restricted, matrix, cost, limit, log, start, options)
