@@ -47,3 +47,10 @@ def test_every_summary_metric_is_documented():
 
     for metric in Plan(Inputs((), ()), "optimal", 0.0, "highs", 0.0).summary():
         assert f"`{metric}`" in README, metric
+
+
+def test_every_test_module_has_a_name_of_its_own():
+    """The test folders are not packages, so pytest imports each module by its file name alone: two
+    files of one name in different folders stop the whole run at collection."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
