@@ -6,6 +6,7 @@ written); 3 infeasible (a workbook saying so is written); 4 no plan within the t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -233,6 +234,23 @@ def show_alternatives(alternatives) -> None:
         click.echo(alternatives.fewer_said[0].upper() + alternatives.fewer_said[1:])
 
 
+@contextlib.contextmanager
+def many_solves():
+    """Solves on workers or a cluster, then a workbook: each way they can fail, as its exit code, and
+    nothing written."""
+    from optimizer.parallel import SchedulerUnreachable, WorkerLost
+    from optimizer.solve.results import SolverError
+
+    try:
+        yield
+    except SchedulerUnreachable as error:
+        fail(EXIT_INPUT, f"{error}; nothing was written")
+    except (SolverError, WorkerLost) as error:
+        fail(EXIT_ERROR, f"{error}\nNothing was written.")
+    except OutputError as error:
+        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
+
+
 def partners_output(input_path: Path, council: str) -> Path:
     safe = "".join("_" if ch in '<>:"/\\|?*' or ord(ch) < 32 else ch for ch in council)
     return Path("outputs") / f"{input_path.stem}-partners-{safe}.xlsx"
@@ -327,9 +345,8 @@ def partners(input_path: Path, council: str, service, top: int, output: Path | N
         fail(EXIT_INPUT, str(error))
     from optimizer.negotiate.partners import suggest_partners
     from optimizer.negotiate.resolve import solve_unpooled
-    from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler
+    from optimizer.parallel import SchedulerUnreachable, check_scheduler
     from optimizer.report.partners import notes, write_partners
-    from optimizer.solve.results import SolverError
 
     if scheduler is not None:
         try:
@@ -339,17 +356,11 @@ def partners(input_path: Path, council: str, service, top: int, output: Path | N
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
     show = not quiet and sys.stderr.isatty()
     progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
-    try:
+    with many_solves():
         solved = solve_unpooled(inputs, progress=progress)
         found = suggest_partners(solved, council, services, top, progress=progress, workers=workers,
                                  scheduler=scheduler)
         write_partners(found, output, force=force, input_path=input_path)
-    except SchedulerUnreachable as error:
-        fail(EXIT_INPUT, f"{error}; nothing was written")
-    except (SolverError, WorkerLost) as error:
-        fail(EXIT_ERROR, f"{error}\nNothing was written.")
-    except OutputError as error:
-        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
     show_partners(found)
     for line in notes(found)[1:]:
         click.echo(line)
@@ -404,7 +415,7 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
     """Solve variants of INPUT side by side and compare them: what each target level or assumption costs."""
     import time
 
-    from optimizer.parallel import SchedulerUnreachable, WorkerLost, check_scheduler
+    from optimizer.parallel import SchedulerUnreachable, check_scheduler
     from optimizer.plan import MONEY
     from optimizer.scenarios.workbook import check_outputs, plans_folder, write_scenarios
 
@@ -418,7 +429,6 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
     inputs = load(input_path)
     chosen = which_scenarios(input_path, inputs, sweeps)
     from optimizer.scenarios.solve import make_tasks, solve_scenarios
-    from optimizer.solve.results import SolverError
 
     show = not quiet and sys.stderr.isatty()
     began = time.perf_counter()
@@ -436,15 +446,9 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
         if show:
             click.echo(scenario_line(outcome, finished, total, began), err=True)
 
-    try:
+    with many_solves():
         outcomes = solve_scenarios(tasks, workers=workers, scheduler=scheduler, on_done=on_done)
         write_scenarios(outcomes, output, force=force, input_path=input_path)
-    except SchedulerUnreachable as error:
-        fail(EXIT_INPUT, f"{error}; nothing was written")
-    except (SolverError, WorkerLost) as error:
-        fail(EXIT_ERROR, f"{error}\nNothing was written.")
-    except OutputError as error:
-        fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
     counts = {}
     for outcome in outcomes:
         counts[outcome.summary["status"]] = counts.get(outcome.summary["status"], 0) + 1

@@ -109,7 +109,6 @@ def ranked(found: list[Suggestion]) -> list[Suggestion]:
 
 def _one_of(solved: Solved, columns: list[int], matrix, floors, options: SolveOptions):
     """The best plan holding one of ``columns`` (None when none can be in a plan), and its solution."""
-    model = solved.model
     matrix = matrix.with_row(np.array(columns), np.ones(len(columns)), 1.0, 1.0, ONE_OF)
     solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, columns), floors=floors)
     return (solved.plan_of(solution) if solution.status in WITH_PLAN else None), solution

@@ -28,7 +28,6 @@ from optimizer.excel.book import (
     print_setup,
     put,
     set_widths,
-    sum_where,
     write_table,
 )
 from optimizer.excel.files import OutputError, check_output_path, save_workbook

@@ -53,7 +53,7 @@ def test_show_writes_one_self_contained_page_beside_the_outputs(plan):
     done = consolidate("show", plan.name, cwd=plan.parent)
     assert done.returncode == 0, done.stderr
     page = plan.parent / "outputs" / "tri-plan.html"
-    assert f"Page written to outputs/tri-plan.html: 3 councils (3 on the map), 3 partnerships" in done.stdout
+    assert "Page written to outputs/tri-plan.html: 3 councils (3 on the map), 3 partnerships" in done.stdout
     text = page.read_text()
     assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in text
     assert "connect-src 'none'" in text

@@ -4,7 +4,6 @@ Summary. ``test_report.py`` recalculates the same sheets in LibreOffice."""
 
 from __future__ import annotations
 
-import io
 import math
 import random
 from dataclasses import replace

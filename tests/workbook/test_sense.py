@@ -142,7 +142,7 @@ def test_a_plan_given_as_input_is_named_as_such_in_one_message(tmp_path):
         done = consolidate(*command)
         assert done.returncode == 2
         problems = [line for line in done.stderr.splitlines() if line.startswith("  ")]
-        assert problems == [f"  plan.xlsx is a plan workbook written by consolidate run (it has the sheets Summary, "
+        assert problems == ["  plan.xlsx is a plan workbook written by consolidate run (it has the sheets Summary, "
                             "Membership, Run info and no Services), not an input workbook; give the input workbook "
                             "the plan was made from, in.xlsx (its Run info sheet names it)"], done.stderr
     assert digest(plan) == before and not (tmp_path / "again.xlsx").exists()
