@@ -116,6 +116,7 @@ def test_partners_on_two_worker_processes_match_one(workbook, tmp_path):
     assert last_json(one.stdout) == last_json(two.stdout)
 
 
+@slow  # waits out the scheduler's seconds of grace, as the scenarios command's own test does
 def test_partners_with_no_scheduler_answering_exit_2(workbook, tmp_path):
     out = tmp_path / "partners.xlsx"
     done = consolidate("partners", workbook, "--council", "Telford", "-o", out, "--scheduler", "tcp://127.0.0.1:9")
