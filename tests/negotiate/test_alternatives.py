@@ -16,9 +16,8 @@ import pytest
 from optimizer.negotiate.alternatives import find_alternatives
 from optimizer.negotiate.resolve import solve_unpooled
 from optimizer.report.workbook import write_plan
-from optimizer.workbook.validate import load_workbook_inputs
-from tests.support.checks import plan_choices
-from tests.support.instances import random_instance, write_workbook
+from tests.support.checks import exact_inputs, plan_choices
+from tests.support.instances import random_instance
 from tests.support.marks import sampled
 from tests.support.plan_space import Space, plan_keys, ties_best
 from tests.support.reference import evaluate
@@ -31,10 +30,7 @@ MONEY = 0.01
 def solved_instance(tmp_path, seed, solver):
     rng = random.Random(seed)
     sheets = random_instance(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
-    inputs = load_workbook_inputs(workbook).inputs
-    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
+    workbook, inputs = exact_inputs(tmp_path, sheets, rng, solver)
     return sheets, workbook, solve_unpooled(inputs)
 
 

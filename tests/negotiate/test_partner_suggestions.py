@@ -15,9 +15,8 @@ import pytest
 
 from optimizer.negotiate.partners import suggest_partners
 from optimizer.negotiate.resolve import solve_unpooled
-from optimizer.workbook.validate import load_workbook_inputs
-from tests.support.checks import plan_choices
-from tests.support.instances import random_instance, write_workbook
+from tests.support.checks import exact_inputs, plan_choices
+from tests.support.instances import random_instance
 from tests.support.marks import sampled
 from tests.support.plan_space import Space, partnership_key, ties_best
 from tests.support.reference import IMPACT_TIE, MONEY_TIE, candidate_partnerships, evaluate
@@ -42,10 +41,7 @@ def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, s
     sheets = random_instance(rng)
     while not candidate_partnerships(sheets):  # a council must have partnerships to rank
         sheets = random_instance(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
-    inputs = load_workbook_inputs(workbook).inputs
-    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
+    _, inputs = exact_inputs(tmp_path, sheets, rng, solver)
     groups = candidate_partnerships(sheets)
     council = Counter(c for g in groups for c in g.councils).most_common(1)[0][0]
     services = sorted({g.service for g in groups if council in g.councils})

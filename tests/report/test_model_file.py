@@ -17,7 +17,8 @@ import pytest
 from optimizer.pipeline import optimise
 from optimizer.report.model_file import KEY_HEADER, ModelRecorder
 from optimizer.workbook.validate import load_workbook_inputs
-from tests.support.instances import alliance_instance, random_instance, write_workbook
+from tests.support.checks import exact_inputs
+from tests.support.instances import alliance_instance, random_instance
 from tests.support.marks import sampled
 from tests.support.paths import TRI_BOROUGH
 from tests.support.reference import brute_force
@@ -53,11 +54,8 @@ def key_of(path) -> list[dict]:
 def test_every_aims_file_holds_its_proven_optimum(tmp_path, seed, solver, suffix):
     rng = random.Random(seed)
     sheets = (alliance_instance if seed % 2 else random_instance)(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
+    _, inputs = exact_inputs(tmp_path, sheets, rng, solver)
     reference = brute_force(sheets)
-    inputs = load_workbook_inputs(workbook).inputs
-    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
     recorder = ModelRecorder()
     plan = optimise(inputs, on_program=recorder)
     if not reference.feasible or not recorder.programs:

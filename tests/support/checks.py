@@ -17,6 +17,16 @@ def plan_choices(plan):
     return partnerships, reductions
 
 
+def exact_inputs(tmp_path, sheets: dict, rng: random.Random, solver: str):
+    """``sheets`` through a real workbook (its spelling drawn from ``rng``), read back and set to prove
+    each aim exactly with ``solver``: (workbook, inputs)."""
+    workbook = tmp_path / "instance.xlsx"
+    write_workbook(sheets, workbook, rng)
+    inputs = load_workbook_inputs(workbook).inputs
+    # gap 0: prove each aim exactly (up to its £1 / 1e-6 tie), which is what the reference checks
+    return workbook, inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
+
+
 def optimum_checked(tmp_path, seed, solver, options=DEFAULT, instance=random_instance):
     """Solve random instance ``seed`` through a real workbook and check it against enumeration.
 
@@ -24,11 +34,7 @@ def optimum_checked(tmp_path, seed, solver, options=DEFAULT, instance=random_ins
     """
     rng = random.Random(seed)
     sheets = instance(rng)
-    workbook = tmp_path / "instance.xlsx"
-    write_workbook(sheets, workbook, rng)
-    inputs = load_workbook_inputs(workbook).inputs
-    # gap 0: prove each aim exactly (up to its £1 / 1e-6 tie), which is what the reference checks
-    inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=60, mip_gap=0.0))
+    workbook, inputs = exact_inputs(tmp_path, sheets, rng, solver)
 
     plan = optimise(inputs, options=options)
     reference = brute_force(sheets)
