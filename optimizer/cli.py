@@ -16,7 +16,7 @@ import click
 
 from optimizer import __version__
 from optimizer import progress as words
-from optimizer.excel.files import OutputError, check_output_path, check_workbook_path
+from optimizer.excel.files import OutputError, check_output_path, check_workbook_path, safe_in_file_name
 from optimizer.solve.names import SOLVERS
 from optimizer.status import (
     EXIT_ERROR,
@@ -252,17 +252,14 @@ def many_solves():
 
 
 def partners_output(input_path: Path, council: str) -> Path:
-    safe = "".join("_" if ch in '<>:"/\\|?*' or ord(ch) < 32 else ch for ch in council)
-    return Path("outputs") / f"{input_path.stem}-partners-{safe}.xlsx"
+    return Path("outputs") / f"{input_path.stem}-partners-{safe_in_file_name(council)}.xlsx"
 
 
 def closest_names(text: str, names) -> str:
     """The names most like ``text``, for an unknown one."""
-    import difflib
+    from optimizer.workbook.schema import closest_few
 
-    names = list(dict.fromkeys(names))
-    lowered = {n.lower(): n for n in names}
-    near = [lowered[n] for n in difflib.get_close_matches(text.lower(), list(lowered), n=3, cutoff=0.4)]
+    near = closest_few(text, names, 3, cutoff=0.4)
     return f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
 
 

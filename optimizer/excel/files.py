@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,6 +22,15 @@ class OutputError(Exception):
     def __init__(self, message: str, *, usage: bool = True):
         super().__init__(message)
         self.usage = usage
+
+
+#: what Windows (and so a colleague's copy) cannot hold in a file name, and control characters
+_UNSAFE_IN_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def safe_in_file_name(text: str) -> str:
+    """``text`` with every character a file name cannot hold replaced by ``_``."""
+    return _UNSAFE_IN_NAMES.sub("_", text)
 
 
 def same_file(a: Path, b: Path) -> bool:

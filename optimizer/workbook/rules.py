@@ -6,11 +6,11 @@ earlier one (its valid names, rows, whether it could be read at all) is carried 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from optimizer.excel.files import safe_in_file_name
 from optimizer.workbook import schema
 from optimizer.workbook.cells import Invalid, parse_cell, shown
 from optimizer.workbook.inputs import (
@@ -507,7 +507,7 @@ def _check_scenarios(table: Table, settings: Settings, sharing: list[SharingTerm
 
 def plan_file_name(scenario: str) -> str:
     """A scenario's plan workbook: its name with the characters a file name cannot hold replaced by `_`."""
-    return re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", scenario).strip(" .") or "_"
+    return safe_in_file_name(scenario).strip(" .") or "_"
 
 
 def _own_file(row: Row, files: dict[str, Row], report: Report) -> bool:

@@ -542,7 +542,11 @@ def match_name(text: object, names: tuple[str, ...] | list[str]) -> str | None:
 
 def closest(text: str, candidates, *, cutoff: float = 0.6) -> str | None:
     """The candidate most like ``text`` (case-insensitive), for `did you mean` hints."""
-    candidates = list(candidates)
-    lowered = {c.lower(): c for c in reversed(candidates)}
-    found = difflib.get_close_matches(str(text).lower(), list(lowered), n=1, cutoff=cutoff)
-    return lowered[found[0]] if found else None
+    found = closest_few(text, candidates, 1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def closest_few(text: str, candidates, n: int, *, cutoff: float = 0.6) -> list[str]:
+    """The ``n`` candidates most like ``text`` (case-insensitive), most alike first."""
+    lowered = {c.lower(): c for c in reversed(list(candidates))}
+    return [lowered[c] for c in difflib.get_close_matches(str(text).lower(), list(lowered), n=n, cutoff=cutoff)]
