@@ -7,6 +7,8 @@ of a solver's answer allows a little more than that, and no more.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -26,6 +28,18 @@ ZERO_REDUCED_COST = 1e-9  # relative to the LP bound: "priced at zero" within th
 FLOAT_NOISE = 1e-9  # sums equal on paper differ by this in floating point; also keeps a ratio off 0/0
 DIFFERENCE_WEIGHT = 1e-9  # far below any cost: orders councils the costs rate equal by how much differs
 MIN_SOLVER_SECONDS = 0.01  # the least time limit handed to a solver: both reject 0 and below
+# a reported gap's significant figures: the same plan and bound computed in another process differ
+# in the 16th (numpy's sums depend on memory alignment), and a reviewer needs no more than six
+GAP_FIGURES = 6
+
+
+def rounded_up(value: float, figures: int = GAP_FIGURES) -> float:
+    """``value`` (>= 0) to ``figures`` significant figures, rounded up: a proven gap is never reported
+    smaller. (The inner rounding keeps 1e-4 / 1e-9 = 100000.00000000001 from going up a unit.)"""
+    if value <= 0 or not math.isfinite(value):
+        return value
+    unit = 10.0 ** (math.floor(math.log10(value)) - figures + 1)
+    return float(f"{math.ceil(round(value / unit, 6)) * unit:.{figures}g}")
 
 
 def chosen(x: np.ndarray) -> np.ndarray:

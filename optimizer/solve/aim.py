@@ -227,7 +227,7 @@ def _first_plan(run: AimSolve, lp: Outcome, start: np.ndarray | None, lp_seconds
         quick = Outcome(Termination.ERROR)
     plan = quick.x if quick.has_plan else start if _usable(matrix, start) else None
     if large:
-        plan = _better(run.aim, plan, _tiled(run, lp, plan, options.tiling_per_lp_second * max(1.0, lp_seconds)))
+        plan = _better(run.aim, plan, _tiled(run, lp, plan))
     return plan
 
 
@@ -323,7 +323,7 @@ def _with_rounding_cuts(run: AimSolve, lp: Outcome, plan: np.ndarray) -> tuple[A
     return run, lp
 
 
-def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) -> np.ndarray | None:
+def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None) -> np.ndarray | None:
     """A plan ``optimizer.solve.tiling`` reads off the LP that meets every row, or None.
 
     The tiling sees only the rows each (council, service) is in once, not the targets, so it can
@@ -331,7 +331,7 @@ def _tiled(run: AimSolve, lp: Outcome, plan: np.ndarray | None, seconds: float) 
     keeps. The partnerships of councils short in the plan in hand are kept from the start; each
     council the tiling leaves further short has its partnerships kept in the next round.
     """
-    model, deadline = run.model, time.perf_counter() + min(seconds, run.left(run.options.tiling_share))
+    model, deadline = run.model, time.perf_counter() + run.left(run.options.tiling_share)
     short_before = model.shortfall(plan) if plan is not None else np.zeros(len(model.inputs.councils))
     kept = short_before > 0
     for round_ in range(run.options.tiling_rounds):

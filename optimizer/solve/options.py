@@ -20,8 +20,9 @@ class SolveOptions:
     # and, where the tiling runs too, at most this many seconds per LP second: England's net benefit
     # over the LP's 1,630 columns took 12 s to prove a plan 2 % worse than the tiling's
     quick_per_lp_second: float = 1.0
-    tiling_share: float = 0.15  # of what is left then, for the plan read off the LP
-    tiling_per_lp_second: float = 2.0  # and at most this many seconds per second the LP took (its size)
+    # of what is left then, at most, for the plan read off the LP. Only a guard: the tiling's tries
+    # and patience end it first wherever it can finish, so a run's plan does not hang on the clock
+    tiling_share: float = 0.15
     tiling_rounds: int = 8  # tilings, each keeping the partnerships of more councils, before giving up
     search_share: float = 0.4  # of what is left then, for the neighbourhood search
     # smaller problems go to the solver whole; None: twice ``neighbourhood_columns``

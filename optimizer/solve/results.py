@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.model.build import TIE
+from optimizer.tolerances import rounded_up
 
 
 class SolverError(Exception):
@@ -48,13 +49,14 @@ class StageResult:
 
     @property
     def gap(self) -> float:
-        """Relative gap between plan and bound; 0 within the aim's tie tolerance; 1 when nothing is proven."""
+        """Relative gap between plan and bound, to ``GAP_FIGURES`` figures rounded up; 0 within the
+        aim's tie tolerance; 1 when nothing is proven."""
         if not self.has_plan or self.bound is None or self.value is None or math.isinf(self.bound):
             return 1.0
         diff = abs(self.value - self.bound)
         if diff <= TIE[self.aim]:
             return 0.0
-        return min(1.0, diff / max(abs(self.value), abs(self.bound)))
+        return rounded_up(min(1.0, diff / max(abs(self.value), abs(self.bound))))
 
 
 @dataclass
