@@ -74,3 +74,15 @@ def test_a_child_run_reports_a_proven_plan():
                            "--time-limit", "30"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "optimal" in done.stdout.splitlines()[1], done.stdout
+
+
+@slow
+def test_a_sweep_on_a_local_dask_cluster_prints_each_scenario_proven():
+    done = subprocess.run([sys.executable, "-m", "optimizer.bench", "--cluster-sweep", "tri_borough", "--time-limit",
+                           "30"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split(" | ") for line in done.stdout.splitlines() if line.startswith("| target_pct=")]
+    assert [r[0] for r in rows] == ["| target_pct=0.01", "| target_pct=0.02", "| target_pct=0.03"], done.stdout
+    assert {r[1] for r in rows} == {"optimal"}, done.stdout
+    shortfalls = [float(r[3].replace(",", "")) for r in rows]
+    assert shortfalls == sorted(shortfalls)  # a higher target can only leave more unmet

@@ -5,7 +5,9 @@ with PuLP's status trusted) where asked.
 
 ``--scenarios`` times issue 18's sweep, the West Midlands at nine targets (``consolidate scenarios
 --sweep target_pct=0.01:0.05:0.005``), on two workers against one worker doing the nine in turn
-(the aim: at most 0.6 of the time).
+(the aim: at most 0.6 of the time). ``--cluster-sweep CASE`` solves CASE at targets of 1 %, 2 % and
+3 % of net budget on a local Dask cluster of two single-threaded workers (``distributed.LocalCluster``,
+reached by its address as a real one is), through the same tasks as ``consolidate scenarios``.
 
 ``--matrix`` runs every case of ``optimizer.bench.cases.matrix()``: both years, each region and all of
 England, other targets and other assumptions. Each measurement runs in a fresh Python process, so
@@ -128,6 +130,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs per case and solver, for min/median/max")
     parser.add_argument("--scenarios", action="store_true",
                         help="time the West Midlands sweep of nine targets on two workers and on one")
+    parser.add_argument("--cluster-sweep", metavar="CASE",
+                        help="solve CASE at targets of 1, 2 and 3 %% on a local Dask cluster of two workers")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--solver", help=argparse.SUPPRESS)
@@ -136,6 +140,9 @@ def main() -> None:
         return child(args)
     if args.scenarios:
         return bench_scenarios(args.time_limit)
+    if args.cluster_sweep:
+        load_check(args.cluster_sweep)
+        return cluster_sweep(args.cluster_sweep, args.time_limit)
     cases = matrix() if args.matrix else args.cases.split(",")
     if args.list:
         print("\n".join(cases))
@@ -184,6 +191,34 @@ def bench_scenarios(time_limit: float) -> None:
     for workers, result in ((1, one), (2, two)):
         print(f"west_midlands {SCENARIO_SWEEP}, {workers} worker(s): {result['wall_s']:.1f} s ({result['statuses']})")
     print(f"two workers take {two['wall_s'] / one['wall_s']:.2f} of one worker's time (aim: at most 0.6)")
+
+
+CLUSTER_SWEEP = "target_pct=0.01:0.03:0.01"
+
+
+def cluster_sweep(case: str, time_limit: float, workers: int = 2) -> None:
+    """``case`` at three targets on a local Dask cluster: each scenario's status, proven gap and time."""
+    from distributed import LocalCluster
+
+    from optimizer.scenarios.solve import make_tasks, solve_scenarios
+    from optimizer.scenarios.sweep import sweep_scenarios
+
+    inputs = load(case)
+    began = time.perf_counter()
+    tasks = make_tasks(inputs, sweep_scenarios([CLUSTER_SWEEP], inputs), {"time_limit_s": time_limit})
+    print(f"{case} {CLUSTER_SWEEP} on a local Dask cluster of {workers} workers, {time_limit:.0f} s each "
+          f"(scenarios and candidates set up in {time.perf_counter() - began:.1f} s)", flush=True)
+    print("| scenario | status | gap | total_shortfall | net_benefit | partnerships | worker s |", flush=True)
+    print("|---|---|---:|---:|---:|---:|---:|", flush=True)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        outcomes = solve_scenarios(tasks, scheduler=cluster.scheduler_address)
+    for o in outcomes:
+        s = {k: ("" if v is None else v) for k, v in o.summary.items()}
+        figures = [format(s[k], f) if s[k] != "" else "" for k, f in
+                   (("gap", ".4%"), ("total_shortfall", ",.0f"), ("net_benefit", ",.0f"))]
+        print(f"| {o.scenario.name} | {s['status']} | {' | '.join(figures)} | {len(o.partnerships):,} | "
+              f"{o.seconds:.1f} |", flush=True)
+    print(f"wall {time.perf_counter() - began:.1f} s", flush=True)
 
 
 def load_check(case: str) -> None:
