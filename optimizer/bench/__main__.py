@@ -183,7 +183,8 @@ def time_scenarios(workers: int, time_limit: float) -> dict:
     if done.returncode != 0:
         return {"wall_s": wall, "statuses": f"error: {done.stderr.strip()[-200:]}"}
     rows = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"wall_s": wall, "statuses": ", ".join(sorted({r["status"] for r in rows}))}
+    figures = [{k: v for k, v in r.items() if k != "solve_seconds"} for r in rows]
+    return {"wall_s": wall, "statuses": ", ".join(sorted({r["status"] for r in rows})), "figures": figures}
 
 
 def bench_scenarios(time_limit: float) -> None:
@@ -191,6 +192,8 @@ def bench_scenarios(time_limit: float) -> None:
     for workers, result in ((1, one), (2, two)):
         print(f"west_midlands {SCENARIO_SWEEP}, {workers} worker(s): {result['wall_s']:.1f} s ({result['statuses']})")
     print(f"two workers take {two['wall_s'] / one['wall_s']:.2f} of one worker's time (aim: at most 0.6)")
+    same = one.get("figures") is not None and one.get("figures") == two.get("figures")
+    print(f"the two tables are {'the same' if same else 'NOT the same'}, every figure but the times")
 
 
 CLUSTER_SWEEP = "target_pct=0.01:0.03:0.01"

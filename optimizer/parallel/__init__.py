@@ -117,7 +117,10 @@ def _on_cluster(fn, tasks: list, address: str, on_done: OnDone) -> list:
     from distributed import as_completed
 
     with _client(address) as client:
-        futures = client.map(fn, tasks, pure=False)  # pure=False: equal tasks are still each run
+        # each task goes to the workers as data, not inside the task graph: a task holding England's
+        # candidates is tens of MiB, which the scheduler would carry (and warn of) otherwise
+        sent = client.scatter(tasks, hash=False)
+        futures = client.map(fn, sent, pure=False)  # pure=False: equal tasks are still each run
         index = {future.key: i for i, future in enumerate(futures)}
         results: list = [None] * len(tasks)
         try:
@@ -125,7 +128,7 @@ def _on_cluster(fn, tasks: list, address: str, on_done: OnDone) -> list:
                 results[index[future.key]] = result
                 on_done(index[future.key], result, finished, len(tasks))
         except BaseException:
-            client.cancel(futures)
+            client.cancel(futures + sent)
             raise
         return results
 
