@@ -43,7 +43,9 @@ class SolveOptions:
     area_share: float = 0.5  # of what is left after the search, for that MIP
 
     # ---- the neighbourhood search (optimizer.solve.search) ----
-    neighbourhood_columns: int = 1000  # decisions freed at a time across services: a sub-MIP this size takes a second or two
+    # decisions freed at a time across services at first: a sub-MIP this size takes a second or two;
+    # where every area this size stalls, the search doubles it (``NeighbourhoodSearch._grown``)
+    neighbourhood_columns: int = 1000
     most_columns: int = 16_000  # within one service: England's sub-MIPs this size took from under a second to a minute
     sub_mip_seconds: float = 10.0  # for neighbourhood_columns; twice as long for an area 4 times the size
     area_mip_seconds: float = 8.0  # but no area longer: England's hardest area of 16,000 options held its MIP to the deadline
