@@ -46,11 +46,16 @@ def fail(code: int, message: str) -> None:
 
 
 def load(path: Path):
-    """Read and check a workbook, or list every problem and exit 2."""
+    """Read and check a workbook, or list every problem and exit 2; also when its savings curves form
+    more candidate partnerships than this machine holds."""
+    from optimizer.model.candidates import too_many_candidates
     from optimizer.workbook.validate import load_workbook_inputs
 
     try:
         loaded = load_workbook_inputs(path)
+        problems = too_many_candidates(loaded.inputs)
+        if problems:
+            raise InputError(problems, loaded.warnings)
     except InputError as error:
         report_problems(path, error.problems)
         for warning in error.warnings:

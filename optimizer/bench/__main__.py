@@ -35,8 +35,12 @@ def measure(case: str, solver: str, time_limit: float) -> dict:
     from optimizer.model.candidates import enumerate_candidates
     from optimizer.solve.driver import solve_model
 
+    from optimizer.model.candidates import too_many_candidates
+
     inputs = load(case)
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
+    for problem in too_many_candidates(inputs):  # a clear row, where the system would kill the run
+        sys.exit(str(problem))
     began = time.perf_counter()
     candidates = enumerate_candidates(inputs)
     model = build_model(inputs, candidates)
