@@ -42,6 +42,9 @@ class NeighbourhoodSearch:
         self.finished: set[int | None] = set()  # kinds of area given up on
         self.proven = False  # did the last step's solver prove its area's best?
         self.grown = False  # are areas of every service larger than ``options.neighbourhood_columns`` (``_grown``)?
+        # the aim is the least shortfall (its whole cost on the shortfalls), which ties a council's services
+        # together through its target; later aims keep it and part by service, so their areas need not grow
+        self.on_targets = not np.any(aim.cost[: model.n_decisions])
         self.wide = wide  # False: every area is ``options.neighbourhood_columns``, and a service is done at its first idle round
         self.geography = Geography(model) if geography is None else geography
         self.n_councils = self.geography.n_councils
@@ -121,14 +124,17 @@ class NeighbourhoodSearch:
         return x
 
     def _grown(self) -> bool:
-        """Without wide areas, once every kind of area is done with: areas of every service twice
-        as large, for another round, until one frees every decision; a round of grown areas stops at
-        its first area that gains nothing, so that each size costs little where it does not pay. Where a council's target is
-        met only by re-forming partnerships across several services and councils at once, areas
-        of ``options.neighbourhood_columns`` all stall (the North West's least shortfall: £18.7 m
-        after rounds of 1,000 options, £18.5 m, the LP bound, in one of 4,000). False: no larger area."""
+        """On the least-shortfall aim without wide areas, once every kind of area is done with: areas
+        of every service twice as large, for another round, until one frees every decision; a round
+        of grown areas stops at its first area that gains nothing, so that each size costs little
+        where it does not pay. Where a council's target is met only by re-forming partnerships
+        across several services and councils at once, areas of ``options.neighbourhood_columns`` all
+        stall (the North West's least shortfall: £18.7 m after rounds of 1,000 options, £18.5 m, the
+        LP bound, in one of 4,000). Not on later aims: there the areas' MIPs, larger, ran to their
+        time limits (the West Midlands' net benefit took half as long again, and its plan hung on
+        the clock). False: no larger area."""
         size = self.columns.get(None, self.options.neighbourhood_columns)
-        if self.wide or size >= self._decisions(None):
+        if self.wide or not self.on_targets or size >= self._decisions(None):
             return False
         self.columns[None] = 2 * size
         self.finished.discard(None)
