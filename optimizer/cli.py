@@ -256,6 +256,15 @@ def many_solves():
         fail(EXIT_INPUT if error.usage else EXIT_ERROR, str(error))
 
 
+def reach_scheduler(address: str | None) -> None:
+    """A scheduler given that does not answer: exit 2 at once, before any solve (None: local workers)."""
+    from optimizer.parallel import check_scheduler
+
+    if address is not None:
+        with many_solves():
+            check_scheduler(address)
+
+
 def partners_output(input_path: Path, council: str) -> Path:
     return Path("outputs") / f"{input_path.stem}-partners-{safe_in_file_name(council)}.xlsx"
 
@@ -347,14 +356,9 @@ def partners(input_path: Path, council: str, service, top: int, output: Path | N
         fail(EXIT_INPUT, str(error))
     from optimizer.negotiate.partners import suggest_partners
     from optimizer.negotiate.resolve import solve_unpooled
-    from optimizer.parallel import SchedulerUnreachable, check_scheduler
     from optimizer.report.partners import notes, write_partners
 
-    if scheduler is not None:
-        try:
-            check_scheduler(scheduler)  # within seconds, before the plan is solved
-        except SchedulerUnreachable as error:
-            fail(EXIT_INPUT, f"{error}; nothing was written")
+    reach_scheduler(scheduler)  # within seconds, before the plan is solved
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))
     show = not quiet and sys.stderr.isatty()
     progress = (lambda msg: click.echo(msg, err=True)) if show else (lambda _msg: None)
@@ -417,7 +421,6 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
     """Solve variants of INPUT side by side and compare them: what each target level or assumption costs."""
     import time
 
-    from optimizer.parallel import SchedulerUnreachable, check_scheduler
     from optimizer.plan import MONEY
     from optimizer.scenarios.workbook import check_outputs, plans_folder, write_scenarios
 
@@ -434,11 +437,7 @@ def scenarios(input_path: Path, output: Path | None, sweeps, workers, scheduler,
 
     show = not quiet and sys.stderr.isatty()
     began = time.perf_counter()
-    try:
-        if scheduler is not None:
-            check_scheduler(scheduler)  # within seconds, before the candidates are found
-    except SchedulerUnreachable as error:
-        fail(EXIT_INPUT, f"{error}; nothing was written")
+    reach_scheduler(scheduler)  # within seconds, before the candidates are found
     tasks = make_tasks(inputs, chosen, {"time_limit_s": time_limit})
     if show:
         where = f"the Dask scheduler at {scheduler}" if scheduler else f"{workers or os.cpu_count()} local workers"

@@ -32,10 +32,8 @@ DEFAULT_CASES = ("west_midlands", "2023-24:South East", "2023-24:England")
 def measure(case: str, solver: str, time_limit: float) -> dict:
     """Our pipeline, stage by stage."""
     from optimizer.model.build import build_model
-    from optimizer.model.candidates import enumerate_candidates
+    from optimizer.model.candidates import enumerate_candidates, too_many_candidates
     from optimizer.solve.driver import solve_model
-
-    from optimizer.model.candidates import too_many_candidates
 
     inputs = load(case)
     inputs = inputs.with_settings(inputs.settings.override(solver=solver, time_limit_s=time_limit))

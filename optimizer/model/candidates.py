@@ -130,19 +130,19 @@ def most_candidates() -> int:
 
 
 def too_many_candidates(inputs: Inputs, most: int | None = None) -> list[Problem]:
-    """A problem per Sharing row of the curves that would form more candidate partnerships than this
-    machine holds (``most_candidates``), counted before any is formed; [] when they fit. A run over
-    them would be stopped by the system for want of memory, with no message at all."""
+    """[] when the savings curves form at most ``most`` (``most_candidates``) candidate partnerships,
+    counted before any is formed; else one problem naming the services and sizes that form most. A run
+    over them would be stopped by the system for want of memory, with no message at all."""
     most = most_candidates() if most is None else most
-    counts = {}
+    counts, total = {}, 0
     for (service, size), terms in sorted(inputs.terms.items()):
         members = _members_for(inputs, service)
         if size <= len(members):
-            counts[(service, size)] = count_cliques(_compatibility(inputs, members, terms, service), size,
-                                                    most - sum(counts.values()))
-        if sum(counts.values()) > most:
-            break
-    if sum(counts.values()) <= most:
+            counts[(service, size)] = count_cliques(_compatibility(inputs, members, terms, service), size, most - total)
+            total += counts[(service, size)]
+            if total > most:
+                break
+    if total <= most:
         return []
     stopped = list(counts)[-1]  # its count was given up on, once over the limit
     largest = sorted(counts.items(), key=lambda item: -item[1])[:3]

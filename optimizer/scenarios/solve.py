@@ -16,6 +16,7 @@ from optimizer.model.candidates import Candidates, enumerate_candidates
 from optimizer.parallel import run_tasks
 from optimizer.scenarios.changes import apply_changes, candidates_key
 from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.status import WITH_PLAN
 from optimizer.workbook.inputs import Inputs, Scenario
 
 
@@ -41,7 +42,6 @@ class Outcome:
 
     @property
     def has_plan(self) -> bool:
-        from optimizer.status import WITH_PLAN
         return self.summary["status"] in WITH_PLAN
 
 

@@ -41,7 +41,6 @@ class NeighbourhoodSearch:
         self.columns: dict[int | None, int] = {}  # each kind of area's size (None: every service's decisions)
         self.finished: set[int | None] = set()  # kinds of area given up on
         self.proven = False  # did the last step's solver prove its area's best?
-        self.grown = False  # are areas of every service larger than ``options.neighbourhood_columns`` (``_grown``)?
         # the aim is the least shortfall (its whole cost on the shortfalls), which ties a council's services
         # together through its target; later aims keep it and part by service, so their areas need not grow
         self.on_targets = not np.any(aim.cost[: model.n_decisions])
@@ -138,8 +137,12 @@ class NeighbourhoodSearch:
             return False
         self.columns[None] = 2 * size
         self.finished.discard(None)
-        self.grown = True
         return True
+
+    @property
+    def grown(self) -> bool:
+        """Are the areas of every service larger than they started (``_grown``)?"""
+        return self.columns.get(None, self.options.neighbourhood_columns) > self.options.neighbourhood_columns
 
     def reopen(self) -> None:
         """Every service worth rounds again: once the bound is tighter, a round's gain is judged
