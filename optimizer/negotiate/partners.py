@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from optimizer.model.build import TIE
-from optimizer.negotiate.resolve import Solved, column_of
+from optimizer.negotiate.resolve import Solved, column_of, decision_vector
 from optimizer.negotiate.tasks import run_tasks
 from optimizer.plan import Plan
+from optimizer.solve.driver import solve_model
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import WITH_PLAN, RunStatus
-from optimizer.tolerances import FEASIBILITY
+from optimizer.tolerances import FEASIBILITY, chosen, within_tie_or_gap
 
 ONE_OF = "one_of"  # the family of the row "the plan holds one of these partnerships"
 
@@ -110,26 +111,102 @@ def ranked(found: list[Suggestion]) -> list[Suggestion]:
 def _one_of(solved: Solved, columns: list[int], matrix, floors, options: SolveOptions):
     """The best plan holding one of ``columns`` (None when none can be in a plan), and its solution."""
     matrix = matrix.with_row(np.array(columns), np.ones(len(columns)), 1.0, 1.0, ONE_OF)
-    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, columns), floors=floors)
+    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, columns, floors, options), floors=floors)
     return (solved.plan_of(solution) if solution.status in WITH_PLAN else None), solution
 
 
-def _start_with(solved: Solved, matrix, columns: list[int]) -> np.ndarray | None:
-    """The optimal plan with the first of ``columns`` that fits in, and whatever covered its members'
-    service out; None when none fits (a cap, a hard target)."""
-    model = solved.model
-    m = model.members
-    n_services = len(model.services)
+def _start_with(solved: Solved, matrix, columns: list[int], floors, options: SolveOptions) -> np.ndarray | None:
+    """A plan holding one of ``columns`` to start from: the optimal plan with the first of them that
+    fits in, its service regrouped at best around it (``_regrouped``); None when none fits."""
     for column in columns[:10]:  # the start only speeds the solve: a few tries are enough
-        decided = solved.decisions()
-        mine = m.col == column
-        covers = np.isin(m.council * n_services + m.service, m.council[mine] * n_services + m.service[mine])
-        decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
-        decided[column] = 1.0
-        start = model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
+        start = _swapped_in(solved, column)
         if matrix.violation(start) <= FEASIBILITY:
-            return start
+            return _regrouped(solved, matrix, column, start, floors, options)
     return None
+
+
+def _swapped_in(solved: Solved, column: int) -> np.ndarray:
+    """The optimal plan with ``column`` in, and whatever covered its members' service out."""
+    model, m = solved.model, solved.model.members
+    n_services = len(model.services)
+    decided = solved.decisions()
+    mine = m.col == column
+    covers = np.isin(m.council * n_services + m.service, m.council[mine] * n_services + m.service[mine])
+    decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
+    decided[column] = 1.0
+    return model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
+
+
+def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, options: SolveOptions) -> np.ndarray:
+    """``start`` (``_swapped_in``) improved where the swap broke groups up: the aims solved again over
+    the decisions of the column's service among a set of councils, every other decision held as in
+    the plan so far. The set starts as the members of the groups the swap broke, and each round adds
+    the councils that could join any of them, with their groups, until the plan ties ``floors`` (the
+    bounds a solve of a less restricted program proved: nothing is then left to solve, see
+    ``floor_proves``), a round gains nothing, or the set holds the whole service. A saving depends on
+    the group's size, not on who is in it, so regrouped members often tie the optimal plan to the
+    pound. Each round solves a restriction of the program: its plan is a plan of the program, never
+    worse than the round before."""
+    model, m = solved.model, solved.model.members
+    n = model.n_decisions
+    in_service = (m.service == m.service[m.col == column][0]) & (m.col < n)
+    entries = np.bincount(m.col, minlength=model.n_cols)
+    councils = _group_mates(m, in_service, m.council[m.col == column], solved.decisions())
+    plan = start
+    while True:
+        inside = np.bincount(m.col[in_service & np.isin(m.council, councils)], minlength=model.n_cols)
+        better = _solved_in(solved, matrix, plan, (entries > 0) & (inside == entries), options)
+        gained = better is not None and _lexicographically_better(model, better, plan)
+        plan = better if gained else plan
+        if not gained or _ties(model, plan, floors, model.inputs.settings.mip_gap):
+            return plan
+        wider = _group_mates(m, in_service, _could_join(m, in_service, councils), plan[:n])
+        if len(wider) == len(councils):
+            return plan
+        councils = wider
+
+
+def _group_mates(m, in_service: np.ndarray, councils: np.ndarray, decided: np.ndarray) -> np.ndarray:
+    """``councils`` and their partners in the plan ``decided``'s groups of the service."""
+    ours = m.col[in_service & np.isin(m.council, councils)]
+    held = np.unique(ours[chosen(decided[ours])])
+    return np.union1d(councils, m.council[np.isin(m.col, held)])
+
+
+def _could_join(m, in_service: np.ndarray, councils: np.ndarray) -> np.ndarray:
+    """``councils`` and every council in a candidate of the service with one of them."""
+    return np.union1d(councils, m.council[np.isin(m.col, m.col[in_service & np.isin(m.council, councils)])])
+
+
+def _solved_in(solved: Solved, matrix, plan: np.ndarray, area: np.ndarray, options: SolveOptions) -> np.ndarray | None:
+    """The aims over the ``area`` decisions, every other decision held as in ``plan``; None without a plan."""
+    model = solved.model
+    decision = np.arange(model.n_cols) < model.n_decisions
+    held = ~area & decision & chosen(plan)
+    settings = model.inputs.settings
+    small = replace(model, matrix=replace(matrix, lower=np.where(held, 1.0, matrix.lower)),
+                    inputs=model.inputs.with_settings(settings.override(time_limit_s=settings.time_limit_s * options.quick_share)))
+    solution = solve_model(small, options=options, start=plan, alive=area | held | ~decision)
+    if solution.status not in WITH_PLAN:
+        return None
+    return model.complete(np.append(decision_vector(model, solution), np.zeros(model.n_cols - model.n_decisions)))
+
+
+def _lexicographically_better(model, a: np.ndarray, b: np.ndarray) -> bool:
+    """Is plan ``a`` better than ``b`` in section 2's order, each aim tied within its tie?"""
+    for aim in model.aims:
+        x, y = float(aim.cost @ a), float(aim.cost @ b)
+        if abs(x - y) > aim.tie:
+            return x < y
+    return False
+
+
+def _ties(model, plan: np.ndarray, floors, gap: float) -> bool:
+    """Is ``plan`` within each aim's tie or gap of the bounds ``floors`` proved?"""
+    if not floors or len(floors) < len(model.aims):
+        return False
+    return all(stage.bound is not None and within_tie_or_gap(float(aim.cost @ plan), aim.sign * stage.bound, aim.tie, gap)
+               for aim, stage in zip(model.aims, floors))
 
 
 def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tuple[list[tuple[int, Plan | None]], int]:

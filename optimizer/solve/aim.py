@@ -181,6 +181,17 @@ class AimResult:
     matrix: Matrix  # the program with any rounding cuts added: they hold for every plan
 
 
+def floor_proves(run: AimSolve, start: np.ndarray | None) -> AimResult | None:
+    """The start itself, when it is a plan of this program within the tie or gap of the floor (a bound
+    proven on a program this one restricts): nothing is left to solve. None otherwise."""
+    if start is None or not math.isfinite(run.floor) or not run.proven(start, -math.inf):
+        return None
+    held = ~run.alive & run.matrix.integer & (run.matrix.lower <= 0)
+    if chosen(start[held]).any() or not _usable(run.matrix, start):
+        return None
+    return AimResult(run.judge(Outcome(Termination.OPTIMAL, start, run.floor), run.floor), start, run.alive, run.matrix)
+
+
 def solve_aim(run: AimSolve, start: np.ndarray | None) -> AimResult:
     """One aim, LP first (see ``optimizer.solve.driver``): the LP, a first plan, the search, then
     tighten and prove."""

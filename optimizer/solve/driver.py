@@ -34,7 +34,7 @@ from optimizer import progress as words
 from optimizer.model.build import Aim, Model
 from optimizer.model.families import AIM_TIE
 from optimizer.model.matrix import Matrix
-from optimizer.solve.aim import AimSolve, judge, solve_aim, solve_aim_whole
+from optimizer.solve.aim import AimSolve, floor_proves, judge, solve_aim, solve_aim_whole
 from optimizer.solve.backends import backend_for
 from optimizer.solve.geography import Geography
 from optimizer.solve.options import DEFAULT, SolveOptions
@@ -51,7 +51,7 @@ ProgramSink = Callable[[Model, Aim, Matrix, StageResult], None]
 def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
                 progress: Callable[[str], None] = lambda _: None, began: float | None = None,
                 on_program: ProgramSink | None = None, start: np.ndarray | None = None,
-                floors: Sequence[StageResult] | None = None) -> Solution:
+                floors: Sequence[StageResult] | None = None, alive: np.ndarray | None = None) -> Solution:
     """Optimise the aims in order; each later aim may only choose among plans tied on the earlier ones.
 
     ``began`` is when the run's clock started (``time.perf_counter()``): the time limit is the whole
@@ -61,7 +61,8 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
     ``start`` is the first aim's start (None: share nothing but what is required). ``floors`` are
     the stages of a solve of a program this one restricts (the previous alternative plan's): its
     proven bound on an aim holds here too while every earlier aim's value here is no worse than
-    there, since this aim then ranges over a subset of that aim's plans."""
+    there, since this aim then ranges over a subset of that aim's plans. ``alive`` marks the
+    decisions a plan may use (None: all); the rest are held at 0, and the program is that small."""
     settings = model.inputs.settings
     backend = backend_for(settings.solver)
     # another solver (gurobi, scip) gets each aim whole: its own search replaces the LP-first method
@@ -73,7 +74,7 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
     # still leaves a plan to report
     plan: np.ndarray | None = None
     start = model.complete(matrix.lower) if start is None else start
-    alive = np.ones(matrix.n_cols, dtype=bool)
+    alive = np.ones(matrix.n_cols, dtype=bool) if alive is None else alive.copy()
     geography = Geography(model)  # once: every aim's search and settled regions use it
     with tempfile.TemporaryDirectory(prefix="consolidate-") as folder:
         log = Path(folder) / "solver.log"
@@ -89,7 +90,8 @@ def solve_model(model: Model, *, options: SolveOptions = DEFAULT,
             run = AimSolve(model, matrix, aim, backend, settings.mip_gap, log, time.perf_counter() + remaining,
                            remaining, alive, progress, options, geography, _lp_without_partner_rows(model, alive, options),
                            _floor(model, k, plan, floors))
-            result = solve(run, plan if plan is not None else start)
+            first = plan if plan is not None else start
+            result = floor_proves(run, first) or solve(run, first)
             stages.append(result.stage)
             progress(words.step_done(k + 1, len(model.aims), result.stage, settings.mip_gap))
             if on_program is not None:
