@@ -25,6 +25,7 @@ from optimizer.model.build import TIE
 from optimizer.negotiate.resolve import Solved, column_of, decision_vector
 from optimizer.negotiate.tasks import run_tasks
 from optimizer.plan import Plan
+from optimizer.solve.geography import council_distances
 from optimizer.solve.driver import solve_model
 from optimizer.solve.options import DEFAULT, SolveOptions
 from optimizer.status import WITH_PLAN, RunStatus
@@ -140,8 +141,9 @@ def _swapped_in(solved: Solved, column: int) -> np.ndarray:
 def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, options: SolveOptions) -> np.ndarray:
     """``start`` (``_swapped_in``) improved where the swap broke groups up: the aims solved again over
     the decisions of the column's service among a set of councils, every other decision held as in
-    the plan so far. The set starts as the members of the groups the swap broke, and each round adds
-    the councils that could join any of them, with their groups, until the plan ties ``floors`` (the
+    the plan so far. The set starts as the members of the groups the swap broke, and each round about
+    doubles it with the councils nearest to it that could join any of its members, and their groups
+    (``_wider``), until the plan ties ``floors`` (the
     bounds a solve of a less restricted program proved: nothing is then left to solve, see
     ``floor_proves``), a round gains nothing, or the set holds the whole service. A saving depends on
     the group's size, not on who is in it, so regrouped members often tie the optimal plan to the
@@ -152,6 +154,7 @@ def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, o
     in_service = (m.service == m.service[m.col == column][0]) & (m.col < n)
     entries = np.bincount(m.col, minlength=model.n_cols)
     councils = _group_mates(m, in_service, m.council[m.col == column], solved.decisions())
+    distance = council_distances(model)
     plan = start
     while True:
         inside = np.bincount(m.col[in_service & np.isin(m.council, councils)], minlength=model.n_cols)
@@ -160,7 +163,7 @@ def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, o
         plan = better if gained else plan
         if not gained or _ties(model, plan, floors, model.inputs.settings.mip_gap):
             return plan
-        wider = _group_mates(m, in_service, _could_join(m, in_service, councils), plan[:n])
+        wider = _wider(m, in_service, councils, plan[:n], distance)
         if len(wider) == len(councils):
             return plan
         councils = wider
@@ -173,9 +176,16 @@ def _group_mates(m, in_service: np.ndarray, councils: np.ndarray, decided: np.nd
     return np.union1d(councils, m.council[np.isin(m.col, held)])
 
 
-def _could_join(m, in_service: np.ndarray, councils: np.ndarray) -> np.ndarray:
-    """``councils`` and every council in a candidate of the service with one of them."""
-    return np.union1d(councils, m.council[np.isin(m.col, m.col[in_service & np.isin(m.council, councils)])])
+def _wider(m, in_service: np.ndarray, councils: np.ndarray, decided: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """``councils`` and as many again of those nearest them that are in a candidate of the service
+    with one of them, and the new ones' partners in ``decided``'s groups: areas that double keep
+    each round's MIP small while a cascade of regroupings stays near where it began."""
+    joinable = np.unique(m.council[np.isin(m.col, m.col[in_service & np.isin(m.council, councils)])])
+    near = np.setdiff1d(joinable, councils)
+    if not len(near):
+        return councils
+    closest = near[np.argsort(distance[np.ix_(near, councils)].min(axis=1), kind="stable")[:len(councils)]]
+    return _group_mates(m, in_service, np.union1d(councils, closest), decided)
 
 
 def _solved_in(solved: Solved, matrix, plan: np.ndarray, area: np.ndarray, options: SolveOptions) -> np.ndarray | None:
