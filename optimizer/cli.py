@@ -281,8 +281,9 @@ def chosen_services(inputs, council: str, service: str | None) -> list[str]:
     """The services to rank: ``service``, or each the council can share; exit 2 for an unknown one."""
     delivered = [s.service for s in inputs.services if s.council == council]
     if service is None:
-        curve = {t.service for t in inputs.sharing}
-        return [s.service for s in inputs.services if s.council == council and s.shareable and s.service in curve]
+        from optimizer.negotiate.partners import shareable_services
+
+        return shareable_services(inputs, council)
     exact = {s.lower(): s for s in delivered}
     if service.lower() in exact:
         return [exact[service.lower()]]

@@ -86,3 +86,18 @@ def test_a_sweep_on_a_local_dask_cluster_prints_each_scenario_proven():
     assert {r[1] for r in rows} == {"optimal"}, done.stdout
     shortfalls = [float(r[3].replace(",", "")) for r in rows]
     assert shortfalls == sorted(shortfalls)  # a higher target can only leave more unmet
+
+
+def test_the_partner_bench_prints_the_ranking_time_and_the_share_re_solved():
+    done = subprocess.run([sys.executable, "-m", "optimizer.bench", "--partners", "Westminster", "--partners-case",
+                           "tri_borough", "--time-limit", "30"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("tri_borough partners of Westminster, top 5: "), line
+    assert "optimal plan, optimal)" in line and "re-solved exactly" in line and "rows optimal" in line, line
+
+
+def test_the_partner_bench_refuses_an_unknown_council():
+    done = subprocess.run([sys.executable, "-m", "optimizer.bench", "--partners", "Atlantis", "--partners-case",
+                           "tri_borough"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1 and "no council 'Atlantis' in tri_borough" in done.stderr, done.stderr

@@ -9,6 +9,10 @@ with PuLP's status trusted) where asked.
 3 % of net budget on a local Dask cluster of two single-threaded workers (``distributed.LocalCluster``,
 reached by its address as a real one is), through the same tasks as ``consolidate scenarios``.
 
+``--partners COUNCIL`` times issue 19's ranking (``consolidate partners``, every service, top 5) on
+``--partners-case`` (default the West Midlands), with the share of candidates re-solved exactly;
+``--alternatives K`` times ``consolidate run --alternatives K`` on the West Midlands against the plain run.
+
 ``--matrix`` runs every case of ``optimizer.bench.cases.matrix()``: both years, each region and all of
 England, other targets and other assumptions. Each measurement runs in a fresh Python process, so
 peak memory is that case's own.
@@ -134,6 +138,9 @@ def main() -> None:
                         help="time the West Midlands sweep of nine targets on two workers and on one")
     parser.add_argument("--cluster-sweep", metavar="CASE",
                         help="solve CASE at targets of 1, 2 and 3 %% on a local Dask cluster of two workers")
+    parser.add_argument("--partners", metavar="COUNCIL", help="time the partner ranking of COUNCIL, every service, top 5")
+    parser.add_argument("--partners-case", default="west_midlands", metavar="CASE", help="the case --partners ranks in")
+    parser.add_argument("--alternatives", type=int, metavar="K", help="time run --alternatives K against the plain run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--solver", help=argparse.SUPPRESS)
@@ -142,6 +149,11 @@ def main() -> None:
         return child(args)
     if args.scenarios:
         return bench_scenarios(args.time_limit)
+    if args.partners:
+        load_check(args.partners_case)
+        return bench_partners(args.partners_case, args.partners, args.time_limit)
+    if args.alternatives:
+        return bench_alternatives(args.alternatives, args.time_limit)
     if args.cluster_sweep:
         load_check(args.cluster_sweep)
         return cluster_sweep(args.cluster_sweep, args.time_limit)
@@ -224,6 +236,46 @@ def cluster_sweep(case: str, time_limit: float, workers: int = 2) -> None:
         print(f"| {o.scenario.name} | {s['status']} | {' | '.join(figures)} | {len(o.partnerships):,} | "
               f"{o.seconds:.1f} |", flush=True)
     print(f"wall {time.perf_counter() - began:.1f} s", flush=True)
+
+
+def bench_partners(case: str, council: str, time_limit: float, top: int = 5) -> None:
+    """The optimal plan, then ``council``'s ranking in every service it can share: times and re-solves."""
+    from optimizer.negotiate.partners import shareable_services, suggest_partners
+    from optimizer.negotiate.resolve import solve_unpooled
+
+    inputs = load(case)
+    inputs = inputs.with_settings(inputs.settings.override(time_limit_s=time_limit))
+    if council not in {c.name for c in inputs.councils}:
+        sys.exit(f"no council {council!r} in {case}")
+    began = time.perf_counter()
+    solved = solve_unpooled(inputs)
+    planned = time.perf_counter() - began
+    found = suggest_partners(solved, council, shareable_services(inputs, council), top)
+    wall = time.perf_counter() - began
+    statuses = ", ".join(sorted({row.status for row in found.rows})) or "no rows"
+    print(f"{case} partners of {council}, top {top}: {wall:.1f} s ({planned:.1f} s the optimal plan, "
+          f"{solved.plan.status}); {found.solved_exactly} re-solves for {found.candidates:,} candidates "
+          f"({found.share_solved:.1%} re-solved exactly); rows {statuses}", flush=True)
+
+
+def bench_alternatives(asked: int, time_limit: float) -> None:
+    """``consolidate run`` on the West Midlands, then with ``--alternatives asked``, each in its own process."""
+    import tempfile
+    from pathlib import Path
+
+    from optimizer.bench.cases import SHIPPED
+
+    walls = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for extra in ([], ["--alternatives", str(asked)]):
+            command = [sys.executable, "-m", "optimizer", "run", str(SHIPPED["west_midlands"]), "-o",
+                       str(Path(folder) / f"wm{len(extra)}.xlsx"), "--time-limit", str(time_limit), "--quiet", *extra]
+            began = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            walls[bool(extra)] = time.perf_counter() - began
+            print(f"west_midlands run {' '.join(extra) or '(plain)'}: {walls[bool(extra)]:.1f} s, exit {done.returncode}",
+                  flush=True)
+    print(f"--alternatives {asked} takes {walls[True] / walls[False]:.2f} times the plain run (aim: at most 4)")
 
 
 def load_check(case: str) -> None:

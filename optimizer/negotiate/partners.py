@@ -268,6 +268,13 @@ def _suggestion(solved: Solved, j: int, plan: Plan | None) -> Suggestion:
     return Suggestion(j, g.service, g.members, g.annual_saving, j in set(solved.solution.partnerships), plan)
 
 
+def shareable_services(inputs, council: str) -> list[str]:
+    """The services ``council`` delivers that may be shared and have a savings curve: those ranked
+    when no ``--service`` is given."""
+    curve = {t.service for t in inputs.sharing}
+    return [s.service for s in inputs.services if s.council == council and s.shareable and s.service in curve]
+
+
 def suggest_partners(solved: Solved, council: str, services: list[str], top: int = 5,
                      options: SolveOptions = DEFAULT, progress: Callable[[str], None] = lambda _: None,
                      workers: int | None = None, scheduler: str | None = None) -> Suggestions:
