@@ -16,6 +16,7 @@ the number of candidates; the services are independent and may run in parallel.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -143,22 +144,24 @@ def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, o
     the decisions of the column's service among a set of councils, every other decision held as in
     the plan so far. The set starts as the members of the groups the swap broke, and each round about
     doubles it with the councils nearest to it that could join any of its members, and their groups
-    (``_wider``), until the plan ties ``floors`` (the
-    bounds a solve of a less restricted program proved: nothing is then left to solve, see
-    ``floor_proves``), a round gains nothing, or the set holds the whole service. A saving depends on
-    the group's size, not on who is in it, so regrouped members often tie the optimal plan to the
-    pound. Each round solves a restriction of the program: its plan is a plan of the program, never
-    worse than the round before."""
+    (``_wider``), until the plan ties ``floors`` (the bounds a solve of a less restricted program
+    proved: nothing is then left to solve, see ``floor_proves``), a round gains nothing, the set holds
+    the whole service, or the rounds have used ``options.quick_share`` of the run's time limit, all
+    of them together: the start is a first plan, like the quick MIP's. A saving depends on the
+    group's size, not on who is in it, so regrouped members often tie the optimal plan to the pound.
+    Each round solves a restriction of the program: its plan is a plan of the program, never worse
+    than the round before."""
     model, m = solved.model, solved.model.members
     n = model.n_decisions
     in_service = (m.service == m.service[m.col == column][0]) & (m.col < n)
     entries = np.bincount(m.col, minlength=model.n_cols)
     councils = _group_mates(m, in_service, m.council[m.col == column], solved.decisions())
     distance = council_distances(model)
+    deadline = time.perf_counter() + model.inputs.settings.time_limit_s * options.quick_share
     plan = start
-    while True:
+    while time.perf_counter() < deadline:
         inside = np.bincount(m.col[in_service & np.isin(m.council, councils)], minlength=model.n_cols)
-        better = _solved_in(solved, matrix, plan, (entries > 0) & (inside == entries), options)
+        better = _solved_in(solved, matrix, plan, (entries > 0) & (inside == entries), deadline, options)
         gained = better is not None and _lexicographically_better(model, better, plan)
         plan = better if gained else plan
         if not gained or _ties(model, plan, floors, model.inputs.settings.mip_gap):
@@ -167,6 +170,7 @@ def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, o
         if len(wider) == len(councils):
             return plan
         councils = wider
+    return plan
 
 
 def _group_mates(m, in_service: np.ndarray, councils: np.ndarray, decided: np.ndarray) -> np.ndarray:
@@ -188,14 +192,16 @@ def _wider(m, in_service: np.ndarray, councils: np.ndarray, decided: np.ndarray,
     return _group_mates(m, in_service, np.union1d(councils, closest), decided)
 
 
-def _solved_in(solved: Solved, matrix, plan: np.ndarray, area: np.ndarray, options: SolveOptions) -> np.ndarray | None:
-    """The aims over the ``area`` decisions, every other decision held as in ``plan``; None without a plan."""
+def _solved_in(solved: Solved, matrix, plan: np.ndarray, area: np.ndarray, deadline: float,
+               options: SolveOptions) -> np.ndarray | None:
+    """The aims over the ``area`` decisions, every other decision held as in ``plan``, until
+    ``deadline``; None without a plan."""
     model = solved.model
     decision = np.arange(model.n_cols) < model.n_decisions
     held = ~area & decision & chosen(plan)
-    settings = model.inputs.settings
+    limit = model.inputs.settings.override(time_limit_s=deadline - time.perf_counter())
     small = replace(model, matrix=replace(matrix, lower=np.where(held, 1.0, matrix.lower)),
-                    inputs=model.inputs.with_settings(settings.override(time_limit_s=settings.time_limit_s * options.quick_share)))
+                    inputs=model.inputs.with_settings(limit))
     solution = solve_model(small, options=options, start=plan, alive=area | held | ~decision)
     if solution.status not in WITH_PLAN:
         return None

@@ -29,13 +29,15 @@ from tests.support.reference import IMPACT_TIE, MONEY_TIE, candidate_partnership
 SEEDS = sampled(range(4100, 4116), fast=3)
 
 
-def solved_instance(tmp_path, seed, solver):
+def optimal_instance(tmp_path, seed, solver):
+    """(sheets, solved) of a random instance with partnerships, or None when it has no optimal plan."""
     rng = random.Random(seed)
     sheets = random_instance(rng)
     while not candidate_partnerships(sheets):
         sheets = random_instance(rng)
     _, inputs = exact_inputs(tmp_path, sheets, rng, solver)
-    return sheets, solve_unpooled(inputs)
+    solved = solve_unpooled(inputs)
+    return None if solved.model is None or solved.plan.status != RunStatus.OPTIMAL else (sheets, solved)
 
 
 def whole_plan(solved) -> np.ndarray:
@@ -59,9 +61,10 @@ def no_worse(model, a, b) -> bool:
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_start_tied_with_proven_floors_is_returned_unsolved(tmp_path, seed, solver):
-    _, solved = solved_instance(tmp_path, seed, solver)
-    if solved.model is None or solved.plan.status != RunStatus.OPTIMAL:
+    found = optimal_instance(tmp_path, seed, solver)
+    if found is None:
         return
+    _, solved = found
     start = whole_plan(solved)
     again = solve_model(solved.model, start=start, floors=solved.solution.stages)
     assert again.status == RunStatus.OPTIMAL
@@ -74,9 +77,10 @@ def test_a_start_tied_with_proven_floors_is_returned_unsolved(tmp_path, seed, so
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_regrouped_start_is_a_plan_with_the_partnership_never_worse_than_the_swap(tmp_path, seed, solver):
-    sheets, solved = solved_instance(tmp_path, seed, solver)
-    if solved.model is None or solved.plan.status != RunStatus.OPTIMAL:
+    found = optimal_instance(tmp_path, seed, solver)
+    if found is None:
         return
+    sheets, solved = found
     model, space = solved.model, Space(sheets)
     groups = solved.candidates.partnerships
     for j in [j for j in range(len(groups)) if j not in set(solved.solution.partnerships)][:6]:
