@@ -102,6 +102,20 @@ def test_nine_councils_blended_into_fours_give_a_cut():
     assert [(cols.tolist(), values.tolist(), most) for cols, values, most in cuts] == [(list(range(11)), [1.0] * 11, 2.0)]
 
 
+def test_a_cut_broken_by_less_than_the_strength_kept_up_front_is_still_separated():
+    """Eleven groups of four blended over 45 councils are 11 1/4 groups: the row "at most 11" is 2.2 %
+    tighter than that, fifty-three councils' "at most 13" only 1.9 %, under ``MIN_CUT_STRENGTH``;
+    broken, it is separated all the same."""
+    for councils, most in ((45, 11), (53, 13)):
+        fours = [[(k + j) % councils for j in range(4)] for k in range(councils)]
+        col = np.repeat(np.arange(councils), 4)
+        members = SimpleNamespace(col=col.astype(np.int32), council=np.concatenate(fours).astype(np.int32),
+                                  service=np.zeros(len(col), dtype=np.int32))
+        model = SimpleNamespace(members=members, n_partnerships=councils, inputs=SimpleNamespace(councils=range(councils)))
+        cuts = violated_count_cuts(model, np.full(councils, 0.25))
+        assert [(cols.tolist(), values.tolist(), b) for cols, values, b in cuts] == [(list(range(councils)), [1.0] * councils, float(most))]
+
+
 def test_cliques_are_every_compatible_set_once():
     rng = random.Random(7)
     n = 9
