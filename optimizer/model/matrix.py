@@ -110,6 +110,15 @@ class Matrix:
         return Matrix(self.rows, self.cols, self.values * factor[self.rows], self.row_lower * factor,
                       self.row_upper * factor, self.lower, self.upper, self.integer, self.family, self.families)
 
+    def rows_of(self, family: str) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+        """The rows of ``family``, each (columns, values, lower, upper), as ``with_rows`` takes them."""
+        if family not in self.families:
+            return []
+        wanted = np.flatnonzero(self.family == self.families.index(family))
+        start, cols, values = self.csr
+        return [(cols[start[r]:start[r + 1]], values[start[r]:start[r + 1]], float(self.row_lower[r]),
+                 float(self.row_upper[r])) for r in wanted]
+
     def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float, family: str) -> Matrix:
         """The program with one more row, of ``family``, scaled like the rest (see ``normalised``)."""
         return self.with_rows([(cols, values, lower, upper)], family)

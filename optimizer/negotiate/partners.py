@@ -29,6 +29,7 @@ from optimizer.plan import Plan
 from optimizer.solve.geography import council_distances
 from optimizer.solve.driver import solve_model
 from optimizer.solve.options import DEFAULT, SolveOptions
+from optimizer.solve.results import Solution
 from optimizer.status import WITH_PLAN, RunStatus
 from optimizer.tolerances import FEASIBILITY, chosen, within_tie_or_gap
 
@@ -110,28 +111,52 @@ def ranked(found: list[Suggestion]) -> list[Suggestion]:
     return feasible + infeasible
 
 
-def _one_of(solved: Solved, columns: list[int], matrix, floors, options: SolveOptions):
-    """The best plan holding one of ``columns`` (None when none can be in a plan), and its solution."""
+def _one_of(solved: Solved, columns: list[int], matrix, last: Solution, options: SolveOptions):
+    """The best plan holding one of ``columns`` (None when none can be in a plan), and its solution.
+    ``last`` is the solve of the program this one restricts: its bounds hold here, and its plan is
+    the one to start from."""
     matrix = matrix.with_row(np.array(columns), np.ones(len(columns)), 1.0, 1.0, ONE_OF)
-    solution = solved.resolve(matrix, options, start=_start_with(solved, matrix, columns, floors, options), floors=floors)
+    start = _start_with(solved, matrix, columns, last, options)
+    solution = solved.resolve(matrix, options, start=start, floors=last.stages)
     return (solved.plan_of(solution) if solution.status in WITH_PLAN else None), solution
 
 
-def _start_with(solved: Solved, matrix, columns: list[int], floors, options: SolveOptions) -> np.ndarray | None:
-    """A plan holding one of ``columns`` to start from: the optimal plan with the first of them that
-    fits in, its service regrouped at best around it (``_regrouped``); None when none fits."""
-    for column in columns[:10]:  # the start only speeds the solve: a few tries are enough
-        start = _swapped_in(solved, column)
+def _start_with(solved: Solved, matrix, columns: list[int], last: Solution, options: SolveOptions) -> np.ndarray | None:
+    """A plan holding one of ``columns`` to start from: ``last``'s plan with the first of them that
+    fits in, nearest the council's own group there first (``_nearest_first``), its service regrouped
+    at best around it (``_regrouped``); None when none fits. ``last``'s plan ties the bounds this
+    solve starts with, and a partnership like the one it holds often leaves a plan as good."""
+    decided = solved.decisions(last) if last.status in WITH_PLAN else solved.decisions()
+    for column in _nearest_first(solved.model, columns, decided)[:10]:  # the start only speeds the solve
+        start = _swapped_in(solved, column, decided)
         if matrix.violation(start) <= FEASIBILITY:
-            return _regrouped(solved, matrix, column, start, floors, options)
+            return _regrouped(solved, matrix, column, start, last.stages, options, decided)
     return None
 
 
-def _swapped_in(solved: Solved, column: int) -> np.ndarray:
-    """The optimal plan with ``column`` in, and whatever covered its members' service out."""
+def _nearest_first(model, columns: list[int], decided: np.ndarray) -> list[int]:
+    """``columns`` (a council's partnerships in one service), those sharing most members with the
+    council's group of the service in the plan ``decided`` first, then those nearest its size."""
+    m, cols = model.members, np.asarray(columns)
+    position = np.full(model.n_cols, -1)
+    position[cols] = np.arange(len(cols))
+    ours = position[m.col] >= 0
+    everywhere = np.bincount(m.council[ours], minlength=len(model.inputs.councils)) == len(cols)  # the council
+    held = (m.service == m.service[ours][0]) & everywhere[m.council] & (m.col < model.n_decisions)
+    group = m.col[held][chosen(decided[m.col[held]])]
+    mates = np.isin(m.council, m.council[np.isin(m.col, group)])
+    common = np.bincount(position[m.col[ours & mates]], minlength=len(cols))
+    size = np.bincount(position[m.col[ours]], minlength=len(cols))
+    order = np.lexsort((np.abs(size - np.isin(m.col, group).sum()), -common))
+    return cols[order].tolist()
+
+
+def _swapped_in(solved: Solved, column: int, decided: np.ndarray | None = None) -> np.ndarray:
+    """The plan ``decided`` (0/1 decisions; None: the optimal plan's) with ``column`` in, and whatever
+    covered its members' service out."""
     model, m = solved.model, solved.model.members
     n_services = len(model.services)
-    decided = solved.decisions()
+    decided = (solved.decisions() if decided is None else decided).copy()
     mine = m.col == column
     covers = np.isin(m.council * n_services + m.service, m.council[mine] * n_services + m.service[mine])
     decided[m.col[covers & (m.col < model.n_decisions)]] = 0.0
@@ -139,32 +164,35 @@ def _swapped_in(solved: Solved, column: int) -> np.ndarray:
     return model.complete(np.append(decided, np.zeros(model.n_cols - len(decided))))
 
 
-def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, options: SolveOptions) -> np.ndarray:
+def _regrouped(solved: Solved, matrix, column: int, start: np.ndarray, floors, options: SolveOptions,
+               decided: np.ndarray | None = None) -> np.ndarray:
     """``start`` (``_swapped_in``) improved where the swap broke groups up: the aims solved again over
     the decisions of the column's service among a set of councils, every other decision held as in
-    the plan so far. The set starts as the members of the groups the swap broke, and each round about
-    doubles it with the councils nearest to it that could join any of its members, and their groups
-    (``_wider``), until the plan ties ``floors`` (the bounds a solve of a less restricted program
-    proved: nothing is then left to solve, see ``floor_proves``), a round gains nothing, the set holds
-    the whole service, or the rounds have used ``options.quick_share`` of the run's time limit, all
-    of them together: the start is a first plan, like the quick MIP's. A saving depends on the
-    group's size, not on who is in it, so regrouped members often tie the optimal plan to the pound.
-    Each round solves a restriction of the program: its plan is a plan of the program, never worse
-    than the round before."""
+    the plan so far. The set starts as the members of the groups the swap broke (in the plan
+    ``decided``, 0/1 decisions; None: the optimal plan's), and each round about doubles it with the
+    councils nearest to it that could join any of its members, and their groups (``_wider``), until
+    the plan ties ``floors`` (the bounds a solve of a less restricted program proved: nothing is then
+    left to solve, see ``floor_proves``), the set holds the whole service, or the rounds have used
+    ``options.quick_share`` of the run's time limit, all of them together: the start is a first plan,
+    like the quick MIP's. A saving depends on the group's size, not on who is in it, so regrouped
+    members often tie the optimal plan to the pound. Each round solves a restriction of the program:
+    its plan is a plan of the program, never worse than the round before."""
     model, m = solved.model, solved.model.members
     n = model.n_decisions
     in_service = (m.service == m.service[m.col == column][0]) & (m.col < n)
     entries = np.bincount(m.col, minlength=model.n_cols)
-    councils = _group_mates(m, in_service, m.council[m.col == column], solved.decisions())
+    decided = solved.decisions() if decided is None else decided
+    councils = _group_mates(m, in_service, m.council[m.col == column], decided)
     distance = council_distances(model)
     deadline = time.perf_counter() + model.inputs.settings.time_limit_s * options.quick_share
     plan = start
     while time.perf_counter() < deadline:
         inside = np.bincount(m.col[in_service & np.isin(m.council, councils)], minlength=model.n_cols)
-        better = _solved_in(solved, matrix, plan, (entries > 0) & (inside == entries), deadline, options)
-        gained = better is not None and _lexicographically_better(model, better, plan)
-        plan = better if gained else plan
-        if not gained or _ties(model, plan, floors, model.inputs.settings.mip_gap):
+        area = (entries > 0) & (inside == entries)
+        better = _solved_in(solved, matrix, plan, area, deadline, options)
+        if better is not None and _lexicographically_better(model, better, plan):
+            plan = better
+        if _ties(model, plan, floors, model.inputs.settings.mip_gap):
             return plan
         wider = _wider(m, in_service, councils, plan[:n], distance)
         if len(wider) == len(councils):
@@ -234,9 +262,9 @@ def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tupl
         return [(j, None) for j in groups], 0
     found = [(j, best) for j in groups if j in set(solved.solution.partnerships)]
     left = [j for j in groups if j not in set(solved.solution.partnerships)]
-    matrix, floors, solves = solved.model.matrix, solved.solution.stages, 0
+    matrix, last, solves = solved.model.matrix, solved.solution, 0
     while left:
-        plan, solution = _one_of(solved, [column_of(solved.model, j) for j in left], matrix, floors, options)
+        plan, solution = _one_of(solved, [column_of(solved.model, j) for j in left], matrix, last, options)
         solves += 1
         if plan is None:
             if solution.status == RunStatus.INFEASIBLE:
@@ -249,7 +277,7 @@ def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tupl
             break  # the best of the rest is worse than the N-th: none of them enters the top
         found.append((chosen, plan))
         left.remove(chosen)
-        floors = solution.stages
+        last = solution
         ranked_plans = ranked([_suggestion(solved, j, p) for j, p in found if p is not None])
         if len(ranked_plans) >= top:
             # the rest are no better than this plan, which ties the N-th or beats it: one of them can

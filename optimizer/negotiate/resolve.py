@@ -53,9 +53,10 @@ class Solved:
     def resolve(self, matrix: Matrix, options: SolveOptions = DEFAULT, progress: Progress = _silent,
                 start: np.ndarray | None = None, floors=None) -> Solution:
         """The model's aims again over ``matrix`` (the model's with rows added or bounds moved),
-        with the whole time limit of a run; ``start`` and ``floors`` as ``solve_model`` takes them."""
+        with the whole time limit of a run; ``start`` and ``floors`` as ``solve_model`` takes them, and
+        the rounding cuts the plan's solve found."""
         return solve_model(replace(self.model, matrix=matrix), options=options, progress=progress,
-                           began=time.perf_counter(), start=start, floors=floors)
+                           began=time.perf_counter(), start=start, floors=floors, cuts=self.solution.cuts)
 
     def plan_of(self, solution: Solution) -> Plan:
         return make_plan(self.inputs, self.candidates, solution)

@@ -46,6 +46,9 @@ class StageResult:
     value: float | None = None  # the aim's value in the plan found (its own sign: net benefit positive)
     bound: float | None = None  # best value proven possible, in the same sign
     seconds: float = 0.0
+    # the decisions that can be in a plan tied with this one on this aim and every earlier one
+    # (reduced-cost fixing): a re-solve of a restricted program that ties them needs no others
+    alive: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def gap(self) -> float:
@@ -68,6 +71,9 @@ class Solution:
     stages: list[StageResult] = field(default_factory=list)
     seconds: float = 0.0
     log_tail: list[str] = field(default_factory=list)
+    # the rounding cuts the solve added, each (columns, values, lower, upper): they hold for every
+    # whole plan, so a re-solve of a restricted program starts from them
+    cuts: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def gap(self) -> float:

@@ -21,6 +21,7 @@ from optimizer.model.families import (
     ROW_FAMILIES,
     PARTNER_CAP,
     PARTNER_LINK,
+    ROUNDING_CUT,
     SHARED_SERVICE_CAP,
     STAFF_CAP,
     TARGET,
@@ -169,3 +170,19 @@ def test_the_model_families_are_the_defines(tmp_path):
         seen |= set(model.matrix.row_families())
     assert seen == {COVERAGE, STAFF_CAP, SHARED_SERVICE_CAP, INVESTMENT_BUDGET, PARTNER_LINK, PARTNER_CAP, COUNT_CUT,
                     TARGET}
+
+
+def test_the_rows_of_a_family_come_back_as_they_were_added_and_no_others():
+    from optimizer.model.matrix import Matrix
+
+    base = Matrix(np.array([0, 0, 1], dtype=np.int32), np.array([0, 1, 2], dtype=np.int32), np.ones(3),
+                  np.zeros(2), np.ones(2), np.zeros(3), np.ones(3), np.ones(3, dtype=bool))
+    cuts = [(np.array([0, 2]), np.array([1.0, 0.5]), -math.inf, 1.0), (np.array([1]), np.array([1.0]), 0.0, 0.0)]
+    matrix = base.with_rows(cuts, ROUNDING_CUT).with_row(np.array([0, 1]), np.array([2.0, 2.0]), -math.inf, 3.0, AIM_TIE)
+    assert base.rows_of(ROUNDING_CUT) == []
+    back = matrix.rows_of(ROUNDING_CUT)
+    assert len(back) == 2
+    for (cols, values, low, up), (want_cols, want_values, want_low, want_up) in zip(back, cuts):
+        assert cols.tolist() == want_cols.tolist() and values.tolist() == want_values.tolist()
+        assert (low, up) == (want_low, want_up)
+    assert len(matrix.with_rows(back, ROUNDING_CUT).rows_of(ROUNDING_CUT)) == 4  # added again, as a re-solve does
