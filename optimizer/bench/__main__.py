@@ -255,7 +255,8 @@ def bench_partners(case: str, council: str, time_limit: float, top: int = 5) -> 
     statuses = ", ".join(sorted({row.status for row in found.rows})) or "no rows"
     print(f"{case} partners of {council}, top {top}: {wall:.1f} s ({planned:.1f} s the optimal plan, "
           f"{solved.plan.status}); {found.solved_exactly} re-solves for {found.candidates:,} candidates "
-          f"({found.share_solved:.1%} re-solved exactly); rows {statuses}", flush=True)
+          f"({found.share_solved:.1%} re-solved exactly); rows {statuses}"
+          f"{'; not proven in ' + ', '.join(found.unproven) if found.unproven else ''}", flush=True)
 
 
 def bench_alternatives(asked: int, time_limit: float) -> None:

@@ -8,8 +8,8 @@ the council's candidates not yet ranked: the best plan containing one of R (the 
 best plan with j, since every plan with j is a plan of that program; so each solve ranks the next
 candidate exactly. Once the top N are found, one more solve whose plan is worse than the N-th
 (beyond the ties) proves that none of R can enter the top; an infeasible one, that none of R is in
-any plan. Each program restricts the one before (R only shrinks), so each solve keeps the last
-one's proven bounds as floors. Per service that is N + 1 solves (more where plans tie), whatever
+any plan. Each program restricts the one before (R only shrinks), so each solve keeps what the
+last one proved (``solve_model``'s floors) and starts from its plan. Per service that is N + 1 solves (more where plans tie), whatever
 the number of candidates; the services are independent and may run in parallel.
 """
 
@@ -86,6 +86,9 @@ class Suggestions:
     rows: tuple[Suggestion, ...]  # per service in that order: the top N, then any infeasible
     candidates: int  # candidate partnerships of the council in those services
     solved_exactly: int  # re-solves it took (each ranks one exactly, or proves the rest out)
+    # services whose ranking rests on a re-solve short of proof (the time limit): their rows are the
+    # best plans found, and a partnership not listed could still belong in the top
+    unproven: tuple[str, ...] = ()
 
     @property
     def share_solved(self) -> float:
@@ -253,19 +256,23 @@ def _ties(model, plan: np.ndarray, floors, gap: float) -> bool:
                for aim, stage in zip(model.aims, floors))
 
 
-def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tuple[list[tuple[int, Plan | None]], int]:
+def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tuple[list[tuple[int, Plan | None]], int, bool]:
     """One service's top ``top`` (see the module's docstring): ([(group, best plan with it or None)],
-    re-solves). A function of one picklable task, so the executor may run it in another process."""
+    re-solves, proven). Proven: every re-solve was, so the top is exact and the rest are out; a
+    re-solve short of proof ranks a plan found, not the best, and cannot prove the rest out. A
+    function of one picklable task, so the executor may run it in another process."""
     solved, service, groups, top, options = task
     best = solved.plan
     if best.status == RunStatus.INFEASIBLE:  # a restriction of an infeasible workbook is infeasible
-        return [(j, None) for j in groups], 0
+        return [(j, None) for j in groups], 0, True
     found = [(j, best) for j in groups if j in set(solved.solution.partnerships)]
     left = [j for j in groups if j not in set(solved.solution.partnerships)]
     matrix, last, solves = solved.model.matrix, solved.solution, 0
+    proven = best.status == RunStatus.OPTIMAL
     while left:
         plan, solution = _one_of(solved, [column_of(solved.model, j) for j in left], matrix, last, options)
         solves += 1
+        proven &= solution.status in (RunStatus.OPTIMAL, RunStatus.INFEASIBLE)
         if plan is None:
             if solution.status == RunStatus.INFEASIBLE:
                 found += [(j, None) for j in left]  # proven: none of them is in any plan
@@ -284,7 +291,7 @@ def rank_service(task: tuple[Solved, str, list[int], int, SolveOptions]) -> tupl
             # enter only on a tie, and a tie goes to the larger saving
             nth = ranked_plans[top - 1].annual_saving
             left = [j for j in left if solved.candidates.partnerships[j].annual_saving >= nth - TIE["saving"]]
-    return found, solves
+    return found, solves, proven
 
 
 def _worse_beyond_ties(plan: Plan, than: Plan) -> bool:
@@ -323,8 +330,10 @@ def suggest_partners(solved: Solved, council: str, services: list[str], top: int
     results = run_tasks(rank_service, [(solved, s, mine[s], top, options) for s in ranking], workers=workers,
                         scheduler=scheduler)
     rows: list[Suggestion] = []
-    for found, _ in results:
+    for found, _, _ in results:
         listed = ranked([_suggestion(solved, j, plan) for j, plan in found])
         feasible = [s for s in listed if s.plan is not None]
         rows += feasible[:top] + ([s for s in listed if s.plan is None] if len(feasible) < top else [])
-    return Suggestions(council, solved.plan, tuple(services), tuple(rows), total, sum(n for _, n in results))
+    unproven = tuple(s for s, (_, _, proven) in zip(ranking, results) if not proven)
+    return Suggestions(council, solved.plan, tuple(services), tuple(rows), total, sum(n for _, n, _ in results),
+                       unproven)

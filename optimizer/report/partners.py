@@ -32,6 +32,10 @@ def notes(suggestions: Suggestions) -> list[str]:
         lines.append(f"Re-solved exactly: {suggestions.solved_exactly} times for {suggestions.candidates} candidate "
                      f"partnerships ({suggestions.share_solved:.0%}): each re-solve ranks the best of those left, "
                      "and the last proves the rest out of the top.")
+    if suggestions.unproven:
+        lines.append(f"Not proven in {', '.join(suggestions.unproven)}: a re-solve stopped at the time limit short "
+                     "of proof, so its rows are the best plans found, not proven best (their status says which), "
+                     "and a partnership not listed could still belong in the top; a longer --time-limit proves more.")
     return lines
 
 

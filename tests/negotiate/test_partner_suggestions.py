@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 from optimizer.negotiate.partners import suggest_partners
 from optimizer.negotiate.resolve import solve_unpooled
+from optimizer.report.partners import notes
 from tests.support.checks import exact_inputs, plan_choices
 from tests.support.instances import random_instance
 from tests.support.marks import sampled
@@ -51,6 +53,7 @@ def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, s
 
     mine = [g for g in groups if council in g.councils]
     assert found.candidates == len(mine)
+    assert found.unproven == ()  # every re-solve proven: the top is exact
     truth = {}
     for g in mine:
         best = space.best(space.including(partnership_key(g.service, g.councils)))
@@ -90,3 +93,31 @@ def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, s
             assert {frozenset(s.councils) for s in infeasible} == {g.councils for g in theirs if truth[g.key] is None}
         else:
             assert not infeasible
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_ranking_whose_re_solves_are_cut_short_says_it_is_not_proven(tmp_path, seed, solver):
+    """No time at all for the re-solves: the ranking holds only what the plan's own solve proved, and
+    says so for every service that needed a re-solve; the plan's own partnerships are still listed."""
+    rng = random.Random(seed)
+    sheets = random_instance(rng)
+    while not candidate_partnerships(sheets):
+        sheets = random_instance(rng)
+    _, inputs = exact_inputs(tmp_path, sheets, rng, solver)
+    groups = candidate_partnerships(sheets)
+    council = Counter(c for g in groups for c in g.councils).most_common(1)[0][0]
+    services = sorted({g.service for g in groups if council in g.councils})
+    solved = solve_unpooled(inputs)
+    if solved.plan.status != "optimal":
+        return
+    out_of_time = inputs.settings.override(time_limit_s=1e-9)
+    hurried = replace(solved, model=replace(solved.model, inputs=solved.model.inputs.with_settings(out_of_time)))
+    found = suggest_partners(hurried, council, services, top=len(groups))
+    in_plan = {frozenset(p.councils) for p in solved.plan.partnerships}
+    needing = {g.service for g in groups if council in g.councils and frozenset(g.councils) not in in_plan}
+    assert set(found.unproven) == needing
+    assert {frozenset(s.councils) for s in found.rows} == {frozenset(p.councils) for p in solved.plan.partnerships
+                                                            if council in p.councils and p.service in services}
+    lines = notes(found)
+    assert any(line.startswith("Not proven in ") for line in lines) == bool(needing)
