@@ -35,10 +35,9 @@ def strictly_better(a, b) -> bool:
     return False
 
 
-@pytest.mark.parametrize("top", [1, 2])
-@pytest.mark.parametrize("solver", ["highs", "cbc"])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, solver, top):
+def ranking_instance(tmp_path, seed, solver):
+    """(sheets, inputs, candidate groups, council, its services) of a random instance with
+    partnerships: the council in most of them is the one ranked."""
     rng = random.Random(seed)
     sheets = random_instance(rng)
     while not candidate_partnerships(sheets):  # a council must have partnerships to rank
@@ -46,7 +45,14 @@ def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, s
     _, inputs = exact_inputs(tmp_path, sheets, rng, solver)
     groups = candidate_partnerships(sheets)
     council = Counter(c for g in groups for c in g.councils).most_common(1)[0][0]
-    services = sorted({g.service for g in groups if council in g.councils})
+    return sheets, inputs, groups, council, sorted({g.service for g in groups if council in g.councils})
+
+
+@pytest.mark.parametrize("top", [1, 2])
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, solver, top):
+    sheets, inputs, groups, council, services = ranking_instance(tmp_path, seed, solver)
     solved = solve_unpooled(inputs)
     found = suggest_partners(solved, council, services, top)
     space = Space(sheets)
@@ -100,14 +106,7 @@ def test_partner_rows_are_the_best_plans_with_each_partnership(tmp_path, seed, s
 def test_a_ranking_whose_re_solves_are_cut_short_says_it_is_not_proven(tmp_path, seed, solver):
     """No time at all for the re-solves: the ranking holds only what the plan's own solve proved, and
     says so for every service that needed a re-solve; the plan's own partnerships are still listed."""
-    rng = random.Random(seed)
-    sheets = random_instance(rng)
-    while not candidate_partnerships(sheets):
-        sheets = random_instance(rng)
-    _, inputs = exact_inputs(tmp_path, sheets, rng, solver)
-    groups = candidate_partnerships(sheets)
-    council = Counter(c for g in groups for c in g.councils).most_common(1)[0][0]
-    services = sorted({g.service for g in groups if council in g.councils})
+    _, inputs, groups, council, services = ranking_instance(tmp_path, seed, solver)
     solved = solve_unpooled(inputs)
     if solved.plan.status != "optimal":
         return
