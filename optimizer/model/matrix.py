@@ -115,9 +115,13 @@ class Matrix:
         if family not in self.families:
             return []
         wanted = np.flatnonzero(self.family == self.families.index(family))
-        start, cols, values = self.csr
-        return [(cols[start[r]:start[r + 1]], values[start[r]:start[r + 1]], float(self.row_lower[r]),
-                 float(self.row_upper[r])) for r in wanted]
+        keep = np.isin(self.rows, wanted)  # only their entries sorted: England's whole matrix takes seconds
+        order = np.argsort(self.rows[keep], kind="stable")
+        rows, cols, values = self.rows[keep][order], self.cols[keep][order], self.values[keep][order]
+        start = np.searchsorted(rows, wanted)
+        end = np.searchsorted(rows, wanted, side="right")
+        return [(cols[a:b], values[a:b], float(self.row_lower[r]), float(self.row_upper[r]))
+                for r, a, b in zip(wanted, start, end)]
 
     def with_row(self, cols: np.ndarray, values: np.ndarray, lower: float, upper: float, family: str) -> Matrix:
         """The program with one more row, of ``family``, scaled like the rest (see ``normalised``)."""
