@@ -9,8 +9,9 @@ best plan with j, since every plan with j is a plan of that program; so each sol
 candidate exactly. Once the top N are found, one more solve whose plan is worse than the N-th
 (beyond the ties) proves that none of R can enter the top; an infeasible one, that none of R is in
 any plan. Each program restricts the one before (R only shrinks), so each solve keeps what the
-last one proved (``solve_model``'s floors) and starts from its plan. Per service that is N + 1 solves (more where plans tie), whatever
-the number of candidates; the services are independent and may run in parallel.
+last one proved (``solve_model``'s floors) and starts from its plan. Per service that is N + 1
+solves (more where plans tie), whatever the number of candidates; the services are independent and
+may run in parallel.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def _start_with(solved: Solved, matrix, columns: list[int], last: Solution, opti
     fits in, nearest the council's own group there first (``_nearest_first``), its service regrouped
     at best around it (``_regrouped``); None when none fits. ``last``'s plan ties the bounds this
     solve starts with, and a partnership like the one it holds often leaves a plan as good."""
-    decided = solved.decisions(last) if last.status in WITH_PLAN else solved.decisions()
+    decided = solved.decisions(last)
     for column in _nearest_first(solved.model, columns, decided)[:10]:  # the start only speeds the solve
         start = _swapped_in(solved, column, decided)
         if matrix.violation(start) <= FEASIBILITY:
@@ -146,11 +147,11 @@ def _nearest_first(model, columns: list[int], decided: np.ndarray) -> list[int]:
     ours = position[m.col] >= 0
     everywhere = np.bincount(m.council[ours], minlength=len(model.inputs.councils)) == len(cols)  # the council
     held = (m.service == m.service[ours][0]) & everywhere[m.council] & (m.col < model.n_decisions)
-    group = m.col[held][chosen(decided[m.col[held]])]
-    mates = np.isin(m.council, m.council[np.isin(m.col, group)])
+    in_group = np.isin(m.col, m.col[held][chosen(decided[m.col[held]])])
+    mates = np.isin(m.council, m.council[in_group])
     common = np.bincount(position[m.col[ours & mates]], minlength=len(cols))
     size = np.bincount(position[m.col[ours]], minlength=len(cols))
-    order = np.lexsort((np.abs(size - np.isin(m.col, group).sum()), -common))
+    order = np.lexsort((np.abs(size - in_group.sum()), -common))
     return cols[order].tolist()
 
 
